@@ -1,0 +1,36 @@
+"""Which business a request acts for."""
+
+from rest_framework import exceptions
+
+from accounts.models import Membership
+
+BUSINESS_HEADER = "X-Business-ID"
+
+
+def resolve_membership(*, user, header_value: str | None) -> Membership:
+    """The caller's membership for this request.
+
+    The ``X-Business-ID`` header names the business; without it, the user's only business is used.
+    400 when the header is malformed or the user has several businesses and names none; 403 when the
+    header names a business the user is not a member of (whether or not it exists).
+    """
+    memberships = Membership.objects.select_related("business").filter(user=user)
+    if header_value is not None and header_value.strip() != "":
+        try:
+            business_id = int(header_value)
+        except ValueError as error:
+            raise exceptions.ValidationError(
+                {BUSINESS_HEADER: ["Must be a business id (an integer)."]}
+            ) from error
+        membership = memberships.filter(business_id=business_id).first()
+        if membership is None:
+            raise exceptions.PermissionDenied("You are not a member of that business.")
+        return membership
+    found = list(memberships[:2])
+    if not found:
+        raise exceptions.PermissionDenied("You are not a member of any business.")
+    if len(found) > 1:
+        raise exceptions.ValidationError(
+            {BUSINESS_HEADER: ["You belong to several businesses: name one with the X-Business-ID header."]}
+        )
+    return found[0]

@@ -1,0 +1,75 @@
+from django.contrib import admin
+
+from data.models import (
+    Customer,
+    Product,
+    ReceiptUploadRecord,
+    Recommendation,
+    StockAlert,
+    StockMovement,
+    Transaction,
+)
+
+
+@admin.register(Product)
+class ProductAdmin(admin.ModelAdmin):
+    list_display = ["sku", "name", "business", "category", "unit_price", "stock_quantity", "reorder_point"]
+    list_filter = ["business"]
+    search_fields = ["sku", "name"]
+    list_select_related = ["business"]
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    list_display = ["external_id", "email", "business", "segment", "churn_risk", "predicted_clv"]
+    list_filter = ["business", "segment", "churn_risk"]
+    search_fields = ["external_id", "email"]
+    list_select_related = ["business"]
+
+
+@admin.register(Transaction)
+class TransactionAdmin(admin.ModelAdmin):
+    list_display = [
+        "invoice",
+        "business",
+        "product",
+        "quantity",
+        "unit_price",
+        "total",
+        "timestamp",
+        "source",
+    ]
+    list_filter = ["business", "source"]
+    search_fields = ["invoice", "product__sku"]
+    raw_id_fields = ["product", "customer", "upload", "created_by"]
+    list_select_related = ["business", "product"]
+    date_hierarchy = "timestamp"
+
+
+@admin.register(StockMovement)
+class StockMovementAdmin(admin.ModelAdmin):
+    list_display = ["product", "business", "change", "reason", "stock_after", "created_at", "user"]
+    list_filter = ["business", "reason"]
+    raw_id_fields = ["product", "transaction", "upload", "user"]
+    list_select_related = ["business", "product", "user"]
+
+
+@admin.register(StockAlert)
+class StockAlertAdmin(admin.ModelAdmin):
+    list_display = ["product", "business", "kind", "acknowledged", "created_at", "resolved_at"]
+    list_filter = ["business", "kind", "acknowledged"]
+    raw_id_fields = ["product"]
+    list_select_related = ["business", "product"]
+
+
+@admin.register(Recommendation)
+class RecommendationAdmin(admin.ModelAdmin):
+    list_display = ["title", "business", "kind", "urgency", "status", "created_at"]
+    list_filter = ["business", "kind", "status", "urgency"]
+    raw_id_fields = ["product"]
+
+
+@admin.register(ReceiptUploadRecord)
+class ReceiptUploadRecordAdmin(admin.ModelAdmin):
+    list_display = ["id", "business", "status", "merchant", "total", "created_at"]
+    list_filter = ["business", "status"]

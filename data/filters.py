@@ -1,0 +1,43 @@
+import django_filters
+from django.db.models import Q
+
+from data.models import Customer, Product, StockMovement, Transaction
+from data.selectors import StockStatus
+
+
+class ProductFilter(django_filters.FilterSet):
+    search = django_filters.CharFilter(method="filter_search", label="SKU or name contains")
+    category = django_filters.CharFilter(field_name="category", lookup_expr="iexact")
+    stock_status = django_filters.ChoiceFilter(choices=[(status, status) for status in StockStatus.CHOICES])
+
+    class Meta:
+        model = Product
+        fields = ["search", "category", "stock_status"]
+
+    def filter_search(self, queryset, name, value):
+        return queryset.filter(Q(sku__icontains=value) | Q(name__icontains=value))
+
+
+class StockMovementFilter(django_filters.FilterSet):
+    class Meta:
+        model = StockMovement
+        fields = ["product", "reason"]
+
+
+class TransactionFilter(django_filters.FilterSet):
+    start = django_filters.DateFilter(field_name="timestamp", lookup_expr="date__gte", label="From date")
+    end = django_filters.DateFilter(
+        field_name="timestamp", lookup_expr="date__lte", label="To date (inclusive)"
+    )
+    product = django_filters.NumberFilter(field_name="product_id")
+    customer = django_filters.NumberFilter(field_name="customer_id")
+
+    class Meta:
+        model = Transaction
+        fields = ["start", "end", "product", "customer", "invoice"]
+
+
+class CustomerFilter(django_filters.FilterSet):
+    class Meta:
+        model = Customer
+        fields = ["segment", "churn_risk", "country"]

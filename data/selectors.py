@@ -1,0 +1,102 @@
+"""Reads of the merchant's books. Every selector takes the business as a required argument."""
+
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
+
+from accounts.models import Business
+from data.models import Customer, Product, StockAlert, StockMovement, Transaction
+
+
+class StockStatus:
+    OUT = "out"
+    LOW = "low"
+    OK = "ok"
+    OVER = "over"
+    CHOICES = [OUT, LOW, OK, OVER]
+
+
+def _active_overstock():
+    return StockAlert.objects.unscoped().filter(
+        product_id=OuterRef("pk"), kind=StockAlert.Kind.OVERSTOCK, resolved_at__isnull=True
+    )
+
+
+def product_list(*, business: Business) -> QuerySet[Product]:
+    """Products with ``stock_status``: out (none left), low (at or under the reorder point), over (the
+    forecast says there is far more than will sell: an active overstock alert), else ok."""
+    return Product.objects.for_business(business).annotate(
+        stock_status=Case(
+            When(stock_quantity__lte=0, then=Value(StockStatus.OUT)),
+            When(stock_quantity__lte=F("reorder_point"), then=Value(StockStatus.LOW)),
+            When(Exists(_active_overstock()), then=Value(StockStatus.OVER)),
+            default=Value(StockStatus.OK),
+        )
+    )
+
+
+def inventory_report(*, business: Business) -> dict:
+    money = DecimalField(max_digits=18, decimal_places=2)
+    totals = Product.objects.for_business(business).aggregate(
+        total_products=Count("pk"),
+        total_units=Coalesce(Sum("stock_quantity"), 0),
+        stock_value=Coalesce(
+            Sum(
+                ExpressionWrapper(
+                    F("stock_quantity") * Coalesce("unit_cost", "unit_price"), output_field=money
+                )
+            ),
+            Value(0, output_field=money),
+        ),
+        low_stock_count=Count("pk", filter=Q(stock_quantity__gt=0, stock_quantity__lte=F("reorder_point"))),
+        out_of_stock_count=Count("pk", filter=Q(stock_quantity__lte=0)),
+    )
+    totals["overstock_count"] = (
+        StockAlert.objects.for_business(business)
+        .filter(kind=StockAlert.Kind.OVERSTOCK, resolved_at__isnull=True)
+        .values("product_id")
+        .distinct()
+        .count()
+    )
+    return totals
+
+
+def alert_list(*, business: Business) -> QuerySet[StockAlert]:
+    return (
+        StockAlert.objects.for_business(business)
+        .filter(resolved_at__isnull=True)
+        .select_related("product")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def movement_list(*, business: Business) -> QuerySet[StockMovement]:
+    return (
+        StockMovement.objects.for_business(business)
+        .select_related("product", "user")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def transaction_list(*, business: Business) -> QuerySet[Transaction]:
+    return (
+        Transaction.objects.for_business(business)
+        .select_related("product", "customer")
+        .order_by("-timestamp", "-pk")
+    )
+
+
+def customer_list(*, business: Business) -> QuerySet[Customer]:
+    return Customer.objects.for_business(business).order_by("external_id")

@@ -1,0 +1,262 @@
+"""Writes to the merchant's books. Every stock change goes through :func:`stock_apply`."""
+
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import Business
+from data.models import Customer, Product, StockAlert, StockMovement, Transaction
+from project.common.exceptions import ApplicationError
+
+
+@dataclass(frozen=True)
+class StockChange:
+    product_id: int
+    change: int
+    transaction_id: int | None = None
+
+
+def stock_apply(
+    *,
+    business: Business,
+    changes: Iterable[StockChange],
+    reason: str,
+    user=None,
+    note: str = "",
+    upload=None,
+    clamp_at_zero: bool = False,
+) -> dict[int, Product]:
+    """Apply signed stock changes atomically, record a movement each, and bring alerts up to date.
+
+    Products are locked in primary-key order, so concurrent callers touching the same products queue
+    instead of deadlocking, and the arithmetic happens on the locked row, so no update is lost. A change
+    that would take stock below zero is refused (400) unless ``clamp_at_zero`` (imports of history,
+    where the count is the truth) stops it at zero. Returns the updated products by id.
+    """
+    changes = [change for change in changes if change.change != 0]
+    if not changes:
+        return {}
+    with transaction.atomic():
+        products = {
+            product.pk: product
+            for product in Product.objects.for_business(business)
+            .select_for_update()
+            .filter(pk__in={change.product_id for change in changes})
+            .order_by("pk")
+        }
+        movements = []
+        for change in changes:
+            product = products.get(change.product_id)
+            if product is None:
+                raise ApplicationError("Product not found.", field="product_id")
+            applied = change.change
+            if product.stock_quantity + applied < 0:
+                if not clamp_at_zero:
+                    raise ApplicationError(
+                        f"Not enough stock of {product.sku}: {product.stock_quantity} on hand, "
+                        f"{-applied} requested.",
+                        field="change",
+                    )
+                applied = -product.stock_quantity
+            if applied == 0:
+                continue
+            product.stock_quantity += applied
+            movements.append(
+                StockMovement(
+                    business=business,
+                    product=product,
+                    change=applied,
+                    reason=reason,
+                    stock_after=product.stock_quantity,
+                    note=note[:255],
+                    user=user,
+                    upload=upload,
+                    transaction_id=change.transaction_id,
+                )
+            )
+        Product.objects.for_business(business).bulk_update(products.values(), ["stock_quantity"])
+        StockMovement.objects.for_business(business).bulk_create(movements)
+        alerts_sync(business=business, products=products.values())
+    return products
+
+
+def alerts_sync(*, business: Business, products: Iterable[Product]) -> None:
+    """Raise one alert when a product crosses into low or out of stock; resolve it when restocked.
+
+    An alert already active for a product and kind is left alone, so a run of sales raises one alert,
+    not one per sale. Overstock alerts belong to the forecasting app and are not touched here.
+    """
+    products = list(products)
+    if not products:
+        return
+    wanted = {}
+    for product in products:
+        if product.stock_quantity <= 0:
+            wanted[product.pk] = StockAlert.Kind.OUT_OF_STOCK
+        elif product.stock_quantity <= product.reorder_point:
+            wanted[product.pk] = StockAlert.Kind.LOW_STOCK
+    stock_kinds = [StockAlert.Kind.LOW_STOCK, StockAlert.Kind.OUT_OF_STOCK]
+    active = StockAlert.objects.for_business(business).filter(
+        product_id__in=[product.pk for product in products], kind__in=stock_kinds, resolved_at__isnull=True
+    )
+    active_rows = list(active.values_list("pk", "product_id", "kind"))
+    active_pairs = {(product_id, kind) for _, product_id, kind in active_rows}
+    stale_ids = [pk for pk, product_id, kind in active_rows if wanted.get(product_id) != kind]
+    if stale_ids:
+        StockAlert.objects.for_business(business).filter(pk__in=stale_ids).update(resolved_at=timezone.now())
+    by_id = {product.pk: product for product in products}
+    StockAlert.objects.for_business(business).bulk_create(
+        [
+            StockAlert(
+                business=business,
+                product_id=product_id,
+                kind=kind,
+                message=_alert_message(by_id[product_id], kind),
+            )
+            for product_id, kind in wanted.items()
+            if (product_id, kind) not in active_pairs
+        ]
+    )
+
+
+def _alert_message(product: Product, kind: str) -> str:
+    if kind == StockAlert.Kind.OUT_OF_STOCK:
+        return f"{product.name} is out of stock."
+    return f"{product.name} is low: {product.stock_quantity} left, reorder point {product.reorder_point}."
+
+
+def alert_acknowledge(*, alert: StockAlert, user) -> StockAlert:
+    if not alert.acknowledged:
+        alert.acknowledged = True
+        alert.acknowledged_at = timezone.now()
+        alert.save(update_fields=["acknowledged", "acknowledged_at", "updated_at"])
+    return alert
+
+
+def stock_adjust(
+    *, business: Business, product_id: int, change: int, reason: str, note: str, user
+) -> Product:
+    products = stock_apply(
+        business=business,
+        changes=[StockChange(product_id=product_id, change=change)],
+        reason=reason,
+        user=user,
+        note=note,
+    )
+    return products.get(product_id) or Product.objects.for_business(business).get(pk=product_id)
+
+
+def product_create(*, business: Business, user, stock_quantity: int = 0, **fields) -> Product:
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                product = Product.objects.for_business(business).create(business=business, **fields)
+        except IntegrityError as error:
+            raise ApplicationError("A product with this SKU already exists.", field="sku") from error
+        if stock_quantity:
+            stock_apply(
+                business=business,
+                changes=[StockChange(product.pk, stock_quantity)],
+                reason=StockMovement.Reason.ADJUSTMENT,
+                user=user,
+                note="Opening stock",
+            )
+            product.refresh_from_db()
+        else:
+            alerts_sync(business=business, products=[product])
+    return product
+
+
+def product_update(*, product: Product, user, data: Mapping) -> Product:
+    """Update fields; a new ``stock_quantity`` is recorded as an adjustment movement, never set silently."""
+    data = dict(data)
+    new_stock = data.pop("stock_quantity", None)
+    with transaction.atomic():
+        for field, value in data.items():
+            setattr(product, field, value)
+        try:
+            with transaction.atomic():
+                product.save()
+        except IntegrityError as error:
+            raise ApplicationError("A product with this SKU already exists.", field="sku") from error
+        if new_stock is not None:
+            current = Product.objects.for_business(product.business_id).values_list(
+                "stock_quantity", flat=True
+            )
+            delta = new_stock - current.get(pk=product.pk)
+            stock_apply(
+                business=product.business,
+                changes=[StockChange(product.pk, delta)],
+                reason=StockMovement.Reason.ADJUSTMENT,
+                user=user,
+                note="Stock edited",
+            )
+        product.refresh_from_db()
+        alerts_sync(business=product.business, products=[product])
+    return product
+
+
+def product_delete(*, product: Product) -> None:
+    if product.transactions.exists():
+        raise ApplicationError("This product has transactions and cannot be deleted.")
+    product.delete()
+
+
+def transaction_create(
+    *,
+    business: Business,
+    user,
+    product: Product,
+    quantity: int,
+    unit_price: Decimal | None = None,
+    timestamp=None,
+    invoice: str = "",
+    customer: Customer | None = None,
+    country: str = "",
+    payment_method: str = "",
+) -> Transaction:
+    """Record a sale (or a return, with a negative quantity) and move its stock in the same transaction."""
+    if quantity == 0:
+        raise ApplicationError("Quantity cannot be zero.", field="quantity")
+    unit_price = product.unit_price if unit_price is None else unit_price
+    with transaction.atomic():
+        sale = Transaction.objects.for_business(business).create(
+            business=business,
+            invoice=invoice or f"API-{uuid.uuid4().hex[:12].upper()}",
+            product=product,
+            customer=customer,
+            quantity=quantity,
+            unit_price=unit_price,
+            total=(unit_price * quantity).quantize(Decimal("0.01")),
+            timestamp=timestamp or timezone.now(),
+            country=country or (customer.country if customer else ""),
+            payment_method=payment_method,
+            source=Transaction.Source.API,
+            line_key=f"api:{uuid.uuid4().hex}",
+            created_by=user,
+        )
+        stock_apply(
+            business=business,
+            changes=[StockChange(product.pk, -quantity, transaction_id=sale.pk)],
+            reason=StockMovement.Reason.SALE if quantity > 0 else StockMovement.Reason.RETURN,
+            user=user,
+            note=f"Invoice {sale.invoice}",
+        )
+        if customer is not None:
+            customer_touch(customer=customer, purchased_at=sale.timestamp)
+    return sale
+
+
+def customer_touch(*, customer: Customer, purchased_at) -> None:
+    """Keep a customer's first and last purchase dates current after a new sale."""
+    updates = {}
+    if customer.first_purchase_at is None or purchased_at < customer.first_purchase_at:
+        updates["first_purchase_at"] = purchased_at
+    if customer.last_purchase_at is None or purchased_at > customer.last_purchase_at:
+        updates["last_purchase_at"] = purchased_at
+    if updates:
+        Customer.objects.for_business(customer.business_id).filter(pk=customer.pk).update(**updates)

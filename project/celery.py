@@ -1,0 +1,27 @@
+"""The Celery application. ``celery -A project worker`` consumes every queue declared here."""
+
+import os
+
+from celery import Celery
+from celery.schedules import crontab
+from kombu import Queue
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
+
+app = Celery("project")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.task_queues = (Queue("default"), Queue("ingestion"), Queue("ml"))
+app.conf.task_routes = {
+    "data.tasks.*": {"queue": "ingestion"},
+    "apps.forecasting.tasks.*": {"queue": "ml"},
+    "apps.churn.tasks.*": {"queue": "ml"},
+}
+app.conf.beat_schedule = {
+    "requeue-stuck-uploads": {"task": "data.tasks.uploads_requeue_stuck", "schedule": crontab(minute="*/5")},
+    "nightly-forecasts": {
+        "task": "apps.forecasting.tasks.forecasts_refresh_all",
+        "schedule": crontab(hour=2),
+    },
+    "nightly-customer-scores": {"task": "apps.churn.tasks.customers_score_all", "schedule": crontab(hour=3)},
+}
+app.autodiscover_tasks()

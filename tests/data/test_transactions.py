@@ -1,0 +1,158 @@
+"""Recording sales and returns through the API."""
+
+import threading
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from data import services
+from data.models import Product, StockAlert, StockMovement, Transaction
+from project.common.exceptions import ApplicationError
+from tests.factories import BusinessFactory, CustomerFactory, ProductFactory, TransactionFactory
+
+TRANSACTIONS = "/api/data/transactions/"
+
+
+@pytest.mark.django_db
+def test_a_sale_decrements_stock_in_the_same_transaction(api, business):
+    product = ProductFactory(
+        business=business, stock_quantity=10, reorder_point=8, unit_price=Decimal("2.50")
+    )
+    customer = CustomerFactory(business=business)
+
+    response = api.post(
+        TRANSACTIONS,
+        {"product": product.pk, "quantity": 3, "customer": customer.pk, "invoice": "INV-1"},
+        format="json",
+    )
+
+    assert response.status_code == 201
+    body = response.json()
+    assert (body["invoice"], body["quantity"], body["unit_price"], body["total"]) == (
+        "INV-1",
+        3,
+        "2.50",
+        "7.50",
+    )
+    product.refresh_from_db()
+    assert product.stock_quantity == 7
+    movement = StockMovement.objects.for_business(business).get()
+    assert (movement.change, movement.reason, movement.stock_after, movement.transaction_id) == (
+        -3,
+        "sale",
+        7,
+        body["id"],
+    )
+    assert StockAlert.objects.for_business(business).get().kind == "low_stock"
+    customer.refresh_from_db()
+    assert customer.last_purchase_at is not None
+
+
+@pytest.mark.django_db
+def test_a_return_increments_stock(api, business):
+    product = ProductFactory(business=business, stock_quantity=1)
+
+    response = api.post(TRANSACTIONS, {"product": product.pk, "quantity": -2}, format="json")
+
+    assert response.status_code == 201
+    product.refresh_from_db()
+    assert product.stock_quantity == 3
+    assert StockMovement.objects.for_business(business).get().reason == "return"
+
+
+@pytest.mark.django_db
+def test_a_sale_beyond_stock_is_400_and_records_nothing(api, business):
+    product = ProductFactory(business=business, stock_quantity=2)
+
+    response = api.post(TRANSACTIONS, {"product": product.pk, "quantity": 3}, format="json")
+
+    assert response.status_code == 400
+    assert not Transaction.objects.for_business(business).exists()
+    product.refresh_from_db()
+    assert product.stock_quantity == 2
+
+
+@pytest.mark.django_db
+def test_another_businesss_product_cannot_be_sold(api, business):
+    foreign = ProductFactory(stock_quantity=5)
+
+    response = api.post(TRANSACTIONS, {"product": foreign.pk, "quantity": 1}, format="json")
+
+    assert response.status_code == 400
+    assert "product" in response.json()
+    foreign.refresh_from_db()
+    assert foreign.stock_quantity == 5
+
+
+@pytest.mark.django_db
+def test_transactions_filter_by_dates_product_and_customer(api, business):
+    tea = ProductFactory(business=business)
+    mug = ProductFactory(business=business)
+    ada = CustomerFactory(business=business)
+    TransactionFactory(product=tea, invoice="A", timestamp="2024-01-01T10:00:00Z", customer=ada)
+    TransactionFactory(product=mug, invoice="B", timestamp="2024-01-15T23:30:00Z")
+    TransactionFactory(product=tea, invoice="C", timestamp="2024-02-01T09:00:00Z")
+
+    def invoices(query):
+        return sorted(row["invoice"] for row in api.get(TRANSACTIONS + query).json()["results"])
+
+    assert invoices("?start=2024-01-10&end=2024-01-15") == ["B"]
+    assert invoices(f"?product={tea.pk}") == ["A", "C"]
+    assert invoices(f"?customer={ada.pk}") == ["A"]
+    assert invoices("?start=2024-01-02") == ["B", "C"]
+
+
+@pytest.mark.django_db
+def test_bad_transaction_input_is_400(api, business):
+    product = ProductFactory(business=business)
+
+    assert "quantity" in api.post(TRANSACTIONS, {"product": product.pk, "quantity": 0}, format="json").json()
+    assert api.post(TRANSACTIONS, {"product": product.pk, "quantity": "x"}, format="json").status_code == 400
+    response = api.get(TRANSACTIONS + "?start=not-a-date")
+    assert response.status_code == 400
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_stock_changes_are_exact_and_never_negative():
+    """Eight threads on their own connections each try to take 10 units, 25 times, from 1,500 units."""
+    business = BusinessFactory()
+    product = ProductFactory(business=business, stock_quantity=1500, reorder_point=0)
+    refused = []
+    errors = []
+
+    def worker():
+        try:
+            for _ in range(25):
+                try:
+                    services.stock_adjust(
+                        business=business,
+                        product_id=product.pk,
+                        change=-10,
+                        reason="adjustment",
+                        note="",
+                        user=None,
+                    )
+                except ApplicationError:
+                    refused.append(1)
+        except Exception as error:  # surfaced below: a thread's exception would otherwise vanish
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    product.refresh_from_db()
+    movements = StockMovement.objects.for_business(business).filter(product=product)
+    # 200 attempts of 10 against 1,500: exactly 150 succeed, 50 are refused, stock ends at zero.
+    assert product.stock_quantity == 0
+    assert len(refused) == 50
+    assert movements.count() == 150
+    assert sorted(movements.values_list("stock_after", flat=True)) == list(range(0, 1500, 10))
+    assert Product.objects.for_business(business).filter(stock_quantity__lt=0).count() == 0
