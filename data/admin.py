@@ -1,5 +1,6 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 
+from data.ingestion.services import upload_retry
 from data.models import (
     Customer,
     Product,
@@ -8,6 +9,8 @@ from data.models import (
     StockAlert,
     StockMovement,
     Transaction,
+    UploadRecord,
+    UploadRowError,
 )
 
 
@@ -73,3 +76,46 @@ class RecommendationAdmin(admin.ModelAdmin):
 class ReceiptUploadRecordAdmin(admin.ModelAdmin):
     list_display = ["id", "business", "status", "merchant", "total", "created_at"]
     list_filter = ["business", "status"]
+
+
+class UploadRowErrorInline(admin.TabularInline):
+    model = UploadRowError
+    extra = 0
+    can_delete = False
+    fields = ["line", "column", "message"]
+    readonly_fields = fields
+    max_num = 0  # read-only: no "add another"
+
+
+@admin.register(UploadRecord)
+class UploadRecordAdmin(admin.ModelAdmin):
+    list_display = [
+        "id",
+        "business",
+        "kind",
+        "file_name",
+        "status",
+        "rows_total",
+        "rows_imported",
+        "rows_skipped",
+        "rows_failed",
+        "created_at",
+        "finished_at",
+    ]
+    list_filter = ["status", "kind", "business"]
+    search_fields = ["file_name", "sha256"]
+    list_select_related = ["business"]
+    readonly_fields = [field.name for field in UploadRecord._meta.fields]
+    inlines = [UploadRowErrorInline]
+    actions = ["retry_failed"]
+
+    @admin.action(description="Retry the selected failed uploads")
+    def retry_failed(self, request, queryset):
+        retried = 0
+        for upload in queryset.filter(status=UploadRecord.Status.FAILED):
+            upload_retry(upload=upload)
+            retried += 1
+        self.message_user(request, f"Queued {retried} failed upload(s) again.", messages.SUCCESS)
+
+    def has_add_permission(self, request):
+        return False

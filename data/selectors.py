@@ -8,6 +8,7 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     OuterRef,
+    Prefetch,
     Q,
     QuerySet,
     Sum,
@@ -17,7 +18,15 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from accounts.models import Business
-from data.models import Customer, Product, StockAlert, StockMovement, Transaction
+from data.models import (
+    Customer,
+    Product,
+    StockAlert,
+    StockMovement,
+    Transaction,
+    UploadRecord,
+    UploadRowError,
+)
 
 
 class StockStatus:
@@ -100,3 +109,42 @@ def transaction_list(*, business: Business) -> QuerySet[Transaction]:
 
 def customer_list(*, business: Business) -> QuerySet[Customer]:
     return Customer.objects.for_business(business).order_by("external_id")
+
+
+def upload_list(*, business: Business) -> QuerySet[UploadRecord]:
+    return (
+        UploadRecord.objects.for_business(business)
+        .prefetch_related(Prefetch("row_errors", queryset=UploadRowError.objects.order_by("line", "pk")))
+        .order_by("-created_at", "-pk")
+    )
+
+
+def uploads_failed_all() -> QuerySet[UploadRecord]:
+    """Staff only: failed uploads across every business."""
+    return (
+        UploadRecord.objects.unscoped()
+        .filter(status=UploadRecord.Status.FAILED)
+        .prefetch_related(Prefetch("row_errors", queryset=UploadRowError.objects.order_by("line", "pk")))
+        .order_by("-finished_at", "-pk")
+    )
+
+
+def uploads_status_all() -> dict:
+    """Staff only: uploads per status across every business, and the oldest one still running."""
+    uploads = UploadRecord.objects.unscoped()
+    counts = dict(uploads.values_list("status").annotate(total=Count("pk")).order_by())
+    running = uploads.filter(status=UploadRecord.Status.PROCESSING).order_by("started_at").first()
+    return {
+        "counts": {status: counts.get(status, 0) for status, _ in UploadRecord.Status.choices},
+        "oldest_processing": (
+            {
+                "id": running.pk,
+                "business": running.business_id,
+                "started_at": running.started_at,
+                "heartbeat_at": running.heartbeat_at,
+                "rows_total": running.rows_total,
+            }
+            if running
+            else None
+        ),
+    }

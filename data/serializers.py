@@ -1,6 +1,14 @@
 from rest_framework import serializers
 
-from data.models import Customer, Product, StockAlert, StockMovement, Transaction
+from data.models import (
+    Customer,
+    Product,
+    StockAlert,
+    StockMovement,
+    Transaction,
+    UploadRecord,
+    UploadRowError,
+)
 from data.selectors import StockStatus
 
 
@@ -179,3 +187,55 @@ class CustomerSerializer(serializers.ModelSerializer):
             "scored_at",
         ]
         read_only_fields = fields
+
+
+class UploadRowErrorSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = UploadRowError
+        fields = ["line", "column", "message"]
+
+
+class UploadSerializer(serializers.ModelSerializer):
+    errors = UploadRowErrorSerializer(source="row_errors", many=True, read_only=True)
+
+    class Meta:
+        model = UploadRecord
+        fields = [
+            "id",
+            "kind",
+            "file_name",
+            "sha256",
+            "size_bytes",
+            "status",
+            "detail",
+            "options",
+            "rows_total",
+            "rows_imported",
+            "rows_skipped",
+            "rows_failed",
+            "errors",
+            "attempts",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+
+class StaffUploadSerializer(UploadSerializer):
+    business = serializers.PrimaryKeyRelatedField(read_only=True)
+
+    class Meta(UploadSerializer.Meta):
+        fields = ["business", *UploadSerializer.Meta.fields]
+        read_only_fields = fields
+
+
+class UploadCreateSerializer(serializers.Serializer):
+    file = serializers.FileField()
+    column_map = serializers.JSONField(required=False, help_text="Our column name → your file's header")
+    date_order = serializers.ChoiceField(choices=["auto", "mdy", "dmy"], default="auto")
+
+
+class UploadAcceptedSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField()

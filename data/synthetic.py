@@ -48,6 +48,10 @@ def generate_books(*, seed: int = 7, days: int = 365, end: date, products: int =
     popularity /= popularity.sum()
 
     start = end - timedelta(days=days - 1)
+    skus, prices = catalogue.sku.to_numpy(), catalogue.unit_price.to_numpy()
+    ids, rates = people.external_id.to_numpy(), people.rate.to_numpy()
+    starts, ends = people.start_day.to_numpy(), people.end_day.to_numpy()
+    cumulative_popularity = np.cumsum(popularity)
     rows = []
     invoice_number = 100000
     for offset in range(days):
@@ -55,25 +59,20 @@ def generate_books(*, seed: int = 7, days: int = 365, end: date, products: int =
         yearly = 1 + 0.25 * np.sin(2 * np.pi * (day.timetuple().tm_yday - 80) / 365.25)
         christmas = 1.8 if (day.month == 12 and day.day <= 24) else 1.0
         expected = 38 * WEEKDAY_FACTOR[day.weekday()] * yearly * christmas
-        active = people[(people.start_day <= offset) & (people.end_day >= offset)]
-        weights = active.rate.to_numpy()
+        active = np.flatnonzero((starts <= offset) & (ends >= offset))
+        cumulative_rates = np.cumsum(rates[active])
         for _ in range(rng.poisson(expected)):
             invoice_number += 1
             customer = None
             if len(active) and rng.random() < 0.6:
-                customer = active.external_id.iloc[rng.choice(len(active), p=weights / weights.sum())]
+                pick = np.searchsorted(cumulative_rates, rng.random() * cumulative_rates[-1], side="right")
+                customer = ids[active[min(pick, len(active) - 1)]]
             moment = datetime.combine(day, time(9)) + timedelta(minutes=int(rng.integers(0, 9 * 60)))
-            picks = rng.choice(len(catalogue), size=min(1 + rng.poisson(1.3), 6), replace=False, p=popularity)
-            for pick in picks:
+            count = min(1 + rng.poisson(1.3), 6)
+            picks = np.unique(np.searchsorted(cumulative_popularity, rng.random(count), side="right"))
+            for pick in np.minimum(picks, len(skus) - 1):
                 rows.append(
-                    (
-                        f"S{invoice_number}",
-                        catalogue.sku.iloc[pick],
-                        customer,
-                        1 + rng.poisson(0.4),
-                        catalogue.unit_price.iloc[pick],
-                        moment,
-                    )
+                    (f"S{invoice_number}", skus[pick], customer, 1 + rng.poisson(0.4), prices[pick], moment)
                 )
     lines = pd.DataFrame(
         rows, columns=["invoice", "sku", "customer_id", "quantity", "unit_price", "timestamp"]

@@ -1,6 +1,7 @@
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
+from apps.churn.views import CustomerViewSet
 from data import views
 
 inventory = SimpleRouter()
@@ -10,11 +11,15 @@ inventory.register("movements", views.StockMovementViewSet, basename="stock-move
 
 records = SimpleRouter()
 records.register("transactions", views.TransactionViewSet, basename="transaction")
-records.register("customers", views.CustomerViewSet, basename="customer")
+records.register("customers", CustomerViewSet, basename="customer")
+records.register("uploads", views.UploadViewSet, basename="upload")
 
 urlpatterns = [
     path("inventory/report/", views.InventoryReportView.as_view(), name="inventory-report"),
     path("inventory/adjust-stock/", views.StockAdjustView.as_view(), name="inventory-adjust-stock"),
     path("inventory/", include(inventory.urls)),
+    path("upload/transactions/", views.TransactionUploadView.as_view(), name="upload-transactions"),
+    path("upload/inventory/", views.InventoryUploadView.as_view(), name="upload-inventory"),
+    path("forecast/", include("apps.forecasting.urls")),
     path("", include(records.urls)),
 ]

@@ -1,23 +1,32 @@
 """Thin views over the merchant's books: validate, call one service or selector, serialize."""
 
+from django.conf import settings
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, viewsets
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, mixins, permissions, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from accounts.tenancy.views import TenantAPIView, TenantModelViewSet, TenantReadOnlyViewSet, TenantViewMixin
 from data import selectors, services
-from data.filters import CustomerFilter, ProductFilter, StockMovementFilter, TransactionFilter
+from data.filters import ProductFilter, StockMovementFilter, TransactionFilter
+from data.ingestion import services as ingestion
+from data.models import UploadRecord
 from data.serializers import (
-    CustomerSerializer,
     InventoryReportSerializer,
     ProductSerializer,
+    StaffUploadSerializer,
     StockAdjustSerializer,
     StockAlertSerializer,
     StockMovementSerializer,
     TransactionSerializer,
+    UploadAcceptedSerializer,
+    UploadCreateSerializer,
+    UploadSerializer,
 )
+from project.common.exceptions import PayloadTooLarge
 
 
 class ProductViewSet(TenantModelViewSet):
@@ -113,21 +122,79 @@ class TransactionViewSet(
         )
 
 
-class CustomerViewSet(TenantReadOnlyViewSet):
-    serializer_class = CustomerSerializer
-    filterset_class = CustomerFilter
-    ordering_fields = [
-        "external_id",
-        "recency_days",
-        "frequency",
-        "monetary",
-        "churn_probability",
-        "predicted_clv",
-    ]
+class UploadCreateView(TenantAPIView):
+    """Store a CSV file and queue its import: 202 with the upload's id (200 when the same bytes exist)."""
+
+    parser_classes = [MultiPartParser, FormParser]
+    kind: str = ""
+
+    @extend_schema(
+        request={"multipart/form-data": UploadCreateSerializer}, responses={202: UploadAcceptedSerializer}
+    )
+    def post(self, request):
+        # Refuse an oversized body before reading it: DRF parses the multipart body on first access.
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        if declared > settings.UPLOAD_MAX_BYTES + 64 * 1024:
+            raise PayloadTooLarge(
+                f"The file is larger than the {settings.UPLOAD_MAX_BYTES // (1024 * 1024)} MB limit."
+            )
+        serializer = UploadCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        options = ingestion.upload_options_clean(
+            column_map=serializer.validated_data.get("column_map"),
+            date_order=serializer.validated_data["date_order"],
+        )
+        upload, created = ingestion.upload_create(
+            business=request.business,
+            user=request.user,
+            kind=self.kind,
+            file=serializer.validated_data["file"],
+            options=options,
+        )
+        return Response(
+            {"id": upload.pk, "status": upload.status, "duplicate": not created},
+            status=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK,
+        )
+
+
+class TransactionUploadView(UploadCreateView):
+    kind = UploadRecord.Kind.TRANSACTIONS
+
+
+class InventoryUploadView(UploadCreateView):
+    kind = UploadRecord.Kind.INVENTORY
+
+
+class UploadViewSet(TenantReadOnlyViewSet):
+    serializer_class = UploadSerializer
+    filterset_fields = ["status", "kind"]
+    ordering_fields = ["created_at", "status"]
 
     def get_tenant_queryset(self, business):
-        return selectors.customer_list(business=business)
+        return selectors.upload_list(business=business)
 
-    @extend_schema(parameters=[OpenApiParameter("refresh", bool, description="Recompute scores first")])
-    def list(self, request, *args, **kwargs):
-        return super().list(request, *args, **kwargs)
+    @extend_schema(request=None, responses={202: UploadAcceptedSerializer})
+    @action(detail=True, methods=["post"])
+    def retry(self, request, pk=None):
+        upload = ingestion.upload_retry(upload=self.get_object())
+        return Response({"id": upload.pk, "status": upload.status}, status=status.HTTP_202_ACCEPTED)
+
+
+class StaffFailedUploadsView(generics.ListAPIView):
+    """Failed uploads of every business, newest first: for operators."""
+
+    permission_classes = [permissions.IsAdminUser]
+    serializer_class = StaffUploadSerializer
+
+    def get_queryset(self):
+        return selectors.uploads_failed_all()
+
+
+class StaffUploadStatusView(APIView):
+    """How many uploads are in each status, across all businesses, and the oldest still running."""
+
+    permission_classes = [permissions.IsAdminUser]
+
+    @extend_schema(responses=dict)
+    def get(self, request):
+        return Response(selectors.uploads_status_all())

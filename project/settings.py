@@ -204,9 +204,21 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 
 UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_BYTES", str(200 * 1024 * 1024)))
+# Rows per committed chunk: a killed import resumes after the last committed chunk.
+UPLOAD_CHUNK_ROWS = int(os.environ.get("UPLOAD_CHUNK_ROWS", "20000"))
+# How many row errors an upload keeps (all are counted).
+UPLOAD_ERRORS_KEPT = 1000
+# An upload "processing" without a heartbeat for this long is presumed dead and queued again.
+UPLOAD_STUCK_AFTER = env_duration("UPLOAD_STUCK_AFTER", "10m")
 # Uploads are streamed to disk past this size instead of held in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# Model fitting: processes per forecast run, and how long after an upload a refresh waits for more.
+ML_JOBS = int(os.environ.get("ML_JOBS", str(os.cpu_count() or 1)))
+ML_DEBOUNCE_SECONDS = int(os.environ.get("ML_DEBOUNCE_SECONDS", "60"))
+# Refresh forecasts and customer scores after an upload completes (off in the test suite unless asked).
+ML_REFRESH_AFTER_UPLOAD = env_bool("ML_REFRESH_AFTER_UPLOAD", not TESTING)
 
 LOGGING = {
     "version": 1,

@@ -14,19 +14,58 @@ SERVICES_REQUIRED = os.environ.get("SMART_MARKET_REQUIRE_SERVICES") == "1"
 
 
 def pytest_collection_modifyitems(config, items):
+    from django.conf import settings
     from django.db import connection
 
-    if connection.vendor == "postgresql":
-        return
-    skip = pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL (CI does)")
-    for item in items:
-        if "postgres" in item.keywords:
-            if SERVICES_REQUIRED:
-                item.add_marker(
-                    pytest.mark.xfail(reason="PostgreSQL required but not configured", strict=True)
-                )
-                raise pytest.UsageError("SMART_MARKET_REQUIRE_SERVICES=1 but DATABASE_URL is not PostgreSQL.")
-            item.add_marker(skip)
+    missing = {
+        "postgres": None if connection.vendor == "postgresql" else "PostgreSQL (DATABASE_URL)",
+        "worker": None
+        if settings.REDIS_URL and connection.vendor == "postgresql"
+        else "Redis and PostgreSQL",
+    }
+    for marker, needs in missing.items():
+        if needs is None:
+            continue
+        if SERVICES_REQUIRED and any(marker in item.keywords for item in items):
+            raise pytest.UsageError(f"SMART_MARKET_REQUIRE_SERVICES=1 but {needs} is not configured.")
+        for item in items:
+            if marker in item.keywords:
+                item.add_marker(pytest.mark.skip(reason=f"needs {needs}; CI sets them"))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def media_root(tmp_path_factory):
+    """Uploaded files go to a temporary folder, shared with worker processes."""
+    from django.conf import settings
+
+    settings.MEDIA_ROOT = str(tmp_path_factory.mktemp("media"))
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def start_worker(django_db_blocker, tmp_path):
+    """Starts real ``celery -A project worker`` processes on the test database; stops them afterwards.
+
+    Use with ``django_db(transaction=True)`` so the worker sees committed rows. Keyword arguments are
+    environment variables for the worker (e.g. ``UPLOAD_CHUNK_ROWS="500"``); ``purge=False`` keeps
+    what is queued already.
+    """
+    from project.celery import app
+    from tests.worker import WorkerProcess
+
+    workers = []
+
+    def start(purge: bool = True, **env):
+        with django_db_blocker.unblock():
+            if purge:  # messages left by earlier tests name rows that no longer exist
+                app.control.purge()
+            worker = WorkerProcess(log_path=tmp_path / f"worker-{len(workers)}.log", extra_env=env)
+            workers.append(worker)
+            return worker.start()
+
+    yield start
+    for worker in workers:
+        worker.stop()
 
 
 def auth_client(user, business=None) -> APIClient:

@@ -10,12 +10,16 @@ every row of the first business unchanged.
 import hashlib
 import json
 from dataclasses import dataclass
+from datetime import date
 
 import pytest
 from django.apps import apps
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.models import Membership, Role
+from apps.forecasting.models import ForecastRun, ProductForecast
+from data.models import UploadRecord
+from data.services import StockChange, alerts_sync, stock_apply
 from tests.conftest import auth_client
 from tests.factories import (
     BusinessFactory,
@@ -39,7 +43,6 @@ class Tenant:
 
 
 def build_first_business() -> Tenant:
-    from data.services import StockChange, alerts_sync, stock_apply
 
     business = BusinessFactory(name=f"{MARKER} Ltd")
     owner = MembershipFactory(
@@ -60,13 +63,28 @@ def build_first_business() -> Tenant:
         "movement": product.movements.get(),
         "membership": Membership.objects.get(business=business, user=owner),
     }
-    for name, builder in EXTRA_RECORDS.items():
-        records[name] = builder(business=business, product=product, customer=customer, owner=owner)
+    records["upload"] = UploadRecord.objects.for_business(business).create(
+        business=business,
+        kind=UploadRecord.Kind.TRANSACTIONS,
+        file_name=f"{MARKER}.csv",
+        sha256="0" * 64,
+        status=UploadRecord.Status.FAILED,
+        detail=MARKER,
+    )
+    records["forecast_run"] = ForecastRun.objects.for_business(business).create(
+        business=business, status=ForecastRun.Status.COMPLETED, detail=MARKER
+    )
+    records["forecast"] = ProductForecast.objects.for_business(business).create(
+        business=business,
+        product=product,
+        run=records["forecast_run"],
+        model="seasonal_naive",
+        note=MARKER,
+        first_date=date(2024, 1, 2),
+        points=[[1.0, 0.0, 2.0]] * 90,
+    )
     return Tenant(business=business, owner=owner, records=records)
 
-
-# Builders for records that later apps add: name → callable(business, product, customer, owner).
-EXTRA_RECORDS: dict = {}
 
 # Every named API route: how to fill its path from the first business's records (None: no path id).
 ROUTES: dict = {
@@ -87,12 +105,20 @@ ROUTES: dict = {
     "transaction-detail": lambda records: {"pk": records["transaction"].pk},
     "customer-list": None,
     "customer-detail": lambda records: {"pk": records["customer"].pk},
+    "customer-segments": None,
+    "upload-transactions": None,
+    "upload-inventory": None,
+    "upload-list": None,
+    "upload-detail": lambda records: {"pk": records["upload"].pk},
+    "upload-retry": lambda records: {"pk": records["upload"].pk},
+    "staff-uploads-failed": None,
+    "staff-uploads-status": None,
+    "forecast-summary": None,
+    "forecast-refresh": None,
+    "forecast-run-list": None,
+    "forecast-run-detail": lambda records: {"pk": records["forecast_run"].pk},
+    "forecast-detail": lambda records: {"product_id": records["product"].pk},
 }
-
-
-def register_route(name: str, path_kwargs=None) -> None:
-    """Used by later apps' test modules to put their routes under the sweep."""
-    ROUTES[name] = path_kwargs
 
 
 def api_routes():
@@ -155,6 +181,13 @@ def body_with_foreign_ids(records) -> dict:
     }
 
 
+def call(client, method: str, url: str, records):
+    """One request; writes carry a body naming the first business's records (a GET carries none)."""
+    if method == "get":
+        return client.get(url)
+    return getattr(client, method)(url, body_with_foreign_ids(records), format="json")
+
+
 @pytest.mark.django_db
 def test_every_api_route_is_registered_with_the_sweep():
     names = {name for name, _, _ in api_routes()}
@@ -175,7 +208,7 @@ def test_another_business_gets_404_and_changes_nothing():
         path_kwargs = ROUTES[name]
         url = reverse(name, kwargs=path_kwargs(first.records) if path_kwargs else None)
         for method in methods:
-            response = getattr(client, method)(url, body_with_foreign_ids(first.records), format="json")
+            response = call(client, method, url, first.records)
             checked += 1
             if path_kwargs:
                 assert response.status_code == 404, f"{method.upper()} {url} answered {response.status_code}"
@@ -200,7 +233,7 @@ def test_naming_a_business_you_are_not_in_is_403_everywhere():
         path_kwargs = ROUTES[name]
         url = reverse(name, kwargs=path_kwargs(first.records) if path_kwargs else None)
         for method in methods:
-            response = getattr(client, method)(url, body_with_foreign_ids(first.records), format="json")
+            response = call(client, method, url, first.records)
             assert response.status_code == 403, f"{method.upper()} {url} answered {response.status_code}"
 
     assert fingerprint(first.business) == before
@@ -219,7 +252,7 @@ def test_a_viewer_is_refused_every_write():
         path_kwargs = ROUTES[name]
         url = reverse(name, kwargs=path_kwargs(first.records) if path_kwargs else None)
         for method in set(methods) - {"get"}:
-            response = getattr(client, method)(url, body_with_foreign_ids(first.records), format="json")
+            response = call(client, method, url, first.records)
             assert response.status_code == 403, f"{method.upper()} {url} answered {response.status_code}"
 
     assert fingerprint(first.business) == before

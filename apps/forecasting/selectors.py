@@ -1,0 +1,83 @@
+"""Reads of stored forecasts. Nothing here fits a model."""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pandas as pd
+from django.db.models import QuerySet
+
+from apps.forecasting.models import ForecastRun, ProductForecast, RevenueForecast
+
+REVIEW_DAYS = 7
+SERVICE_LEVEL = 0.95
+
+
+@dataclass
+class Reorder:
+    reorder_point: float
+    safety_stock: float
+    order_quantity: int
+    order_by: date | None
+    days_of_cover: int | None
+    stockout_date: date | None
+    reorder_now: bool
+    position: str  # under, ok or over
+
+
+def points_frame(forecast: ProductForecast, horizon: int = 90) -> pd.DataFrame:
+    values = forecast.points[:horizon]
+    frame = pd.DataFrame(values, columns=["predicted", "lower", "upper"])
+    frame.insert(0, "ds", pd.date_range(forecast.first_date, periods=len(values), freq="D"))
+    return frame
+
+
+def reorder_for(forecast: ProductForecast) -> Reorder:
+    """Reorder advice from the stored forecast and the product's stock now (cheap: no fitting)."""
+    from ml_models.forecasting import reorder as ml  # pure arithmetic; no model library is loaded
+
+    product = forecast.product
+    today = forecast.first_date - timedelta(days=1)
+    plan = ml.reorder_plan(
+        points_frame(forecast),
+        stock_on_hand=product.stock_quantity,
+        lead_time_days=product.lead_time_days,
+        review_days=REVIEW_DAYS,
+        service_level=SERVICE_LEVEL,
+        today=today,
+    )
+    position = ml.stock_position(
+        plan,
+        stock_on_hand=product.stock_quantity,
+        lead_time_days=product.lead_time_days,
+        review_days=REVIEW_DAYS,
+    )
+    return Reorder(
+        reorder_point=plan.reorder_point,
+        safety_stock=plan.safety_stock,
+        order_quantity=int(plan.order_quantity),
+        order_by=plan.order_by,
+        days_of_cover=plan.days_of_cover,
+        stockout_date=plan.stockout_date,
+        reorder_now=plan.order_by is not None and plan.order_by <= today,
+        position=position,
+    )
+
+
+def forecast_list(*, business) -> QuerySet[ProductForecast]:
+    return (
+        ProductForecast.objects.for_business(business)
+        .select_related("product")
+        .order_by("-predicted_30", "pk")
+    )
+
+
+def forecast_for_product(*, business, product_id: int) -> ProductForecast | None:
+    return forecast_list(business=business).filter(product_id=product_id).first()
+
+
+def run_list(*, business) -> QuerySet[ForecastRun]:
+    return ForecastRun.objects.for_business(business).order_by("-created_at", "-pk")
+
+
+def revenue_forecast(*, business) -> RevenueForecast | None:
+    return RevenueForecast.objects.for_business(business).first()

@@ -1,0 +1,28 @@
+"""Thin Celery doors into the forecasting services (queue: ml)."""
+
+from celery import shared_task
+
+from accounts.models import Business
+from apps.forecasting import services
+from apps.forecasting.models import ForecastRun
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, soft_time_limit=1800, time_limit=1860)
+def forecast_run_task(run_id: int) -> None:
+    services.forecast_run_execute(run_id=run_id)
+
+
+@shared_task
+def forecast_refresh_task(business_id: int, trigger: str = ForecastRun.Trigger.UPLOAD) -> None:
+    business = Business.objects.filter(pk=business_id).first()
+    if business is not None:
+        services.forecast_refresh_request(business=business, trigger=trigger)
+
+
+@shared_task
+def forecasts_refresh_all() -> int:
+    """Nightly: a run for every business that has sales."""
+    businesses = Business.objects.filter(pk__in=services.businesses_with_sales())
+    for business in businesses:
+        services.forecast_refresh_request(business=business, trigger=ForecastRun.Trigger.NIGHTLY)
+    return len(businesses)

@@ -1,0 +1,386 @@
+"""Write one parsed chunk of a file into the books, idempotently.
+
+Every sale line carries its natural key (``line_key``), and ``(business, line_key)`` is unique, so a
+chunk loaded twice (a retried task, a re-uploaded or overlapping file) adds nothing the second time.
+"""
+
+import io
+from dataclasses import dataclass
+from decimal import Decimal
+
+import pandas as pd
+from django.db import connection
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from data.models import Customer, Product, StockMovement, Transaction
+from data.services import StockChange, alerts_sync, stock_apply
+
+STAGING_COLUMNS = [
+    "line",
+    "invoice",
+    "sku",
+    "product_name",
+    "category",
+    "quantity",
+    "unit_price",
+    "total",
+    "ts",
+    "customer_id",
+    "country",
+    "payment_method",
+    "line_key",
+]
+
+
+@dataclass
+class ChunkResult:
+    imported: int
+    skipped: int
+
+
+def name_sku(name: str) -> str:
+    """The SKU given to a product known only by its name (point-of-sale exports have no SKU)."""
+    return "-".join(name.upper().split())[:64]
+
+
+def prepare_sales(rows: pd.DataFrame) -> pd.DataFrame:
+    """The parser's rows in the staging table's shape (customers known only by email keep the email)."""
+    frame = pd.DataFrame(
+        {
+            "line": rows["line"],
+            "invoice": rows["invoice"],
+            "sku": rows["sku"],
+            "product_name": rows["product_name"],
+            "category": rows["category"],
+            "quantity": rows["quantity"],
+            "unit_price": rows["unit_price"],
+            "total": rows["total"],
+            "ts": rows["timestamp"],
+            "customer_id": rows["customer_id"].fillna(rows["customer_email"]),
+            "country": rows["country"],
+            "payment_method": rows["payment_method"],
+            "line_key": rows["line_key"],
+        }
+    )
+    return frame
+
+
+class PostgresSalesLoader:
+    """COPY the chunk into a temporary staging table, then resolve it in four set-based statements."""
+
+    def __init__(self, *, upload):
+        self.upload = upload
+        self.business = upload.business
+        self.params = {"business": upload.business_id, "tz": upload.business.timezone, "upload": upload.pk}
+
+    def load(self, rows: pd.DataFrame) -> ChunkResult:
+        frame = prepare_sales(rows)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                """
+                CREATE TEMPORARY TABLE IF NOT EXISTS ingest_staging (
+                    line integer, invoice text, sku text, product_name text, category text,
+                    quantity integer, unit_price numeric(14, 2), total numeric(14, 2), ts timestamp,
+                    customer_id text, country text, payment_method text, line_key text
+                ) ON COMMIT DELETE ROWS
+                """
+            )
+            cursor.execute("TRUNCATE ingest_staging")  # when chunks share one transaction (tests, savepoints)
+            buffer = io.StringIO()
+            frame.to_csv(buffer, header=False, index=False, date_format="%Y-%m-%d %H:%M:%S")
+            with cursor.cursor.copy(
+                f"COPY ingest_staging ({', '.join(STAGING_COLUMNS)}) FROM STDIN WITH (FORMAT csv)"
+            ) as copy:
+                copy.write(buffer.getvalue())
+            for statement in (MATCH_PRODUCTS_BY_NAME, NAME_NEW_PRODUCTS, UPSERT_PRODUCTS, UPSERT_CUSTOMERS):
+                cursor.execute(statement, self.params)
+            cursor.execute(INSERT_SALES, self.params)
+            per_product = cursor.fetchall()
+        imported = sum(lines for _, lines, _ in per_product)
+        apply_counted_sales(
+            upload=self.upload, sold={product_id: sold for product_id, _, sold in per_product if sold}
+        )
+        return ChunkResult(imported=imported, skipped=len(frame) - imported)
+
+
+# Point-of-sale rows have no SKU: match them to an existing product by name, case ignored.
+MATCH_PRODUCTS_BY_NAME = """
+UPDATE ingest_staging AS s SET sku = p.sku
+FROM data_product AS p
+WHERE s.sku IS NULL AND p.business_id = %(business)s AND lower(p.name) = lower(s.product_name)
+"""
+NAME_NEW_PRODUCTS = r"""
+UPDATE ingest_staging SET sku = left(upper(regexp_replace(trim(product_name), '\s+', '-', 'g')), 64)
+WHERE sku IS NULL
+"""
+# New products take the latest row's name, category and price; existing products only gain a name or
+# a category they lacked (a UCI row without a description creates the product named by its code).
+UPSERT_PRODUCTS = """
+INSERT INTO data_product (business_id, sku, name, category, unit_price, stock_quantity, reorder_point,
+                          lead_time_days, created_at, updated_at)
+SELECT DISTINCT ON (sku) %(business)s, sku, coalesce(nullif(product_name, ''), sku), coalesce(category, ''),
+       greatest(unit_price, 0), 0, 0, 7, now(), now()
+FROM ingest_staging
+ORDER BY sku, (product_name IS NULL), ts DESC
+ON CONFLICT (business_id, sku) DO UPDATE SET
+    name = CASE WHEN data_product.name = data_product.sku THEN EXCLUDED.name ELSE data_product.name END,
+    category = CASE WHEN data_product.category = '' THEN EXCLUDED.category ELSE data_product.category END
+WHERE (data_product.name = data_product.sku AND EXCLUDED.name <> EXCLUDED.sku)
+   OR (data_product.category = '' AND EXCLUDED.category <> '')
+"""
+UPSERT_CUSTOMERS = """
+INSERT INTO data_customer (business_id, external_id, email, name, country, first_purchase_at,
+                           last_purchase_at, frequency, monetary, segment, segment_reason, churn_risk,
+                           created_at, updated_at)
+SELECT %(business)s, customer_id,
+       CASE WHEN max(customer_id) LIKE '%%@%%' THEN lower(max(customer_id)) ELSE '' END,
+       '', coalesce(max(country), ''),
+       min(ts) FILTER (WHERE quantity > 0) AT TIME ZONE %(tz)s,
+       max(ts) FILTER (WHERE quantity > 0) AT TIME ZONE %(tz)s,
+       0, 0, '', '', '', now(), now()
+FROM ingest_staging
+WHERE customer_id IS NOT NULL
+GROUP BY customer_id
+ON CONFLICT (business_id, external_id) DO UPDATE SET
+    country = CASE WHEN data_customer.country = '' THEN EXCLUDED.country ELSE data_customer.country END,
+    first_purchase_at = least(data_customer.first_purchase_at, EXCLUDED.first_purchase_at),
+    last_purchase_at = greatest(data_customer.last_purchase_at, EXCLUDED.last_purchase_at)
+"""
+# Returns, per product, the lines this chunk added and the units sold after the product's last count
+# (earlier sales are history: the count already reflects them).
+INSERT_SALES = """
+WITH inserted AS (
+    INSERT INTO data_transaction (business_id, invoice, product_id, customer_id, quantity, unit_price, total,
+                                  "timestamp", country, payment_method, source, upload_id, line_key,
+                                  created_at, updated_at)
+    SELECT %(business)s, s.invoice, p.id, c.id, s.quantity, s.unit_price, s.total,
+           s.ts AT TIME ZONE %(tz)s, coalesce(s.country, ''), coalesce(s.payment_method, ''), 'upload',
+           %(upload)s, s.line_key, now(), now()
+    FROM ingest_staging AS s
+    JOIN data_product AS p ON p.business_id = %(business)s AND p.sku = s.sku
+    LEFT JOIN data_customer AS c ON c.business_id = %(business)s AND c.external_id = s.customer_id
+    ON CONFLICT (business_id, line_key) DO NOTHING
+    RETURNING product_id, quantity, "timestamp"
+)
+SELECT i.product_id, count(*),
+       coalesce(sum(i.quantity) FILTER (WHERE p.counted_at IS NOT NULL AND i."timestamp" > p.counted_at), 0)
+FROM inserted AS i JOIN data_product AS p ON p.id = i.product_id
+GROUP BY i.product_id
+"""
+
+
+class OrmSalesLoader:
+    """The same rules through the ORM, for the demo's SQLite database (slower, no COPY)."""
+
+    batch = 900  # SQLite's limit on variables per statement, with room to spare
+
+    def __init__(self, *, upload):
+        self.upload = upload
+        self.business = upload.business
+
+    def load(self, rows: pd.DataFrame) -> ChunkResult:
+        frame = prepare_sales(rows)
+        products = Product.objects.for_business(self.business)
+        nameless = frame.sku.isna()
+        if nameless.any():
+            by_name = dict(
+                products.annotate(lowered=Lower("name"))
+                .filter(lowered__in=set(frame.product_name[nameless].str.lower()))
+                .values_list("lowered", "sku")
+            )
+            lowered = frame.product_name[nameless].str.lower()
+            frame.loc[nameless, "sku"] = lowered.map(by_name).fillna(
+                frame.product_name[nameless].map(name_sku)
+            )
+        tz = timezone.get_fixed_timezone(0) if self.business.timezone == "UTC" else None
+        frame["ts"] = frame.ts.dt.tz_localize(tz or self.business.timezone)
+
+        latest = frame.sort_values(["sku", "ts"]).drop_duplicates("sku", keep="last")
+        products.bulk_create(
+            [
+                Product(
+                    business=self.business,
+                    sku=row.sku,
+                    name=row.product_name or row.sku,
+                    category=row.category or "",
+                    unit_price=max(Decimal(row.unit_price), Decimal(0)),
+                )
+                for row in latest.itertuples()
+            ],
+            ignore_conflicts=True,
+        )
+        product_ids = self._ids(products, "sku", frame.sku)
+
+        people = frame[frame.customer_id.notna()]
+        customers = Customer.objects.for_business(self.business)
+        if len(people):
+            spans = people[people.quantity > 0].groupby("customer_id").ts.agg(["min", "max"])
+            countries = people.groupby("customer_id").country.first()
+            customers.bulk_create(
+                [
+                    Customer(
+                        business=self.business,
+                        external_id=external_id,
+                        email=external_id.lower() if "@" in external_id else "",
+                        country=countries.get(external_id) or "",
+                    )
+                    for external_id in people.customer_id.unique()
+                ],
+                ignore_conflicts=True,
+            )
+            touched = customers.in_bulk(
+                list(self._ids(customers, "external_id", people.customer_id).values())
+            )
+            for customer in touched.values():
+                if customer.external_id in spans.index:
+                    first, last = spans.loc[customer.external_id]
+                    first, last = first.to_pydatetime(), last.to_pydatetime()
+                    customer.first_purchase_at = min(filter(None, [customer.first_purchase_at, first]))
+                    customer.last_purchase_at = max(filter(None, [customer.last_purchase_at, last]))
+            customers.bulk_update(touched.values(), ["first_purchase_at", "last_purchase_at"])
+        customer_ids = self._ids(customers, "external_id", people.customer_id) if len(people) else {}
+
+        transactions = Transaction.objects.for_business(self.business)
+        known = set()
+        for start in range(0, len(frame), self.batch):
+            keys = list(frame.line_key.iloc[start : start + self.batch])
+            known.update(transactions.filter(line_key__in=keys).values_list("line_key", flat=True))
+        fresh = frame[~frame.line_key.isin(known)].drop_duplicates("line_key")
+        transactions.bulk_create(
+            [
+                Transaction(
+                    business=self.business,
+                    invoice=row.invoice,
+                    product_id=product_ids[row.sku],
+                    customer_id=customer_ids.get(row.customer_id)
+                    if isinstance(row.customer_id, str)
+                    else None,
+                    quantity=row.quantity,
+                    unit_price=Decimal(row.unit_price),
+                    total=Decimal(row.total),
+                    timestamp=row.ts.to_pydatetime(),
+                    country=row.country or "",
+                    payment_method=row.payment_method or "",
+                    source=Transaction.Source.UPLOAD,
+                    upload=self.upload,
+                    line_key=row.line_key,
+                )
+                for row in fresh.itertuples()
+            ],
+            batch_size=500,
+        )
+        counted = dict(
+            products.filter(pk__in=set(product_ids.values()), counted_at__isnull=False).values_list(
+                "pk", "counted_at"
+            )
+        )
+        sold: dict[int, int] = {}
+        for row in fresh.itertuples():
+            product_id = product_ids[row.sku]
+            if product_id in counted and row.ts.to_pydatetime() > counted[product_id]:
+                sold[product_id] = sold.get(product_id, 0) + row.quantity
+        apply_counted_sales(upload=self.upload, sold=sold)
+        return ChunkResult(imported=len(fresh), skipped=len(frame) - len(fresh))
+
+    def _ids(self, queryset, field: str, values: pd.Series) -> dict:
+        wanted = list(set(values.dropna()))
+        found = {}
+        for start in range(0, len(wanted), self.batch):
+            found.update(
+                queryset.filter(**{f"{field}__in": wanted[start : start + self.batch]}).values_list(
+                    field, "pk"
+                )
+            )
+        return found
+
+
+def apply_counted_sales(*, upload, sold: dict[int, int]) -> None:
+    """Sales dated after a product's last count take stock away (returns give it back), never below zero."""
+    if sold:
+        stock_apply(
+            business=upload.business,
+            changes=[StockChange(product_id, -units) for product_id, units in sorted(sold.items())],
+            reason=StockMovement.Reason.UPLOAD,
+            note=f"Sales from upload {upload.pk}",
+            upload=upload,
+            clamp_at_zero=True,
+        )
+
+
+def sales_loader(*, upload):
+    return (
+        PostgresSalesLoader(upload=upload)
+        if connection.vendor == "postgresql"
+        else OrmSalesLoader(upload=upload)
+    )
+
+
+INVENTORY_FIELDS = ["category", "unit_price", "unit_cost", "reorder_point", "lead_time_days"]
+
+
+class InventoryLoader:
+    """A stock count: creates or updates products, sets stock to the counted figure, records the difference.
+
+    Counts are small files (one row per product), so the ORM is fast enough on every database; the
+    stock itself moves through :func:`stock_apply`, under the same row locks as every other change.
+    """
+
+    def __init__(self, *, upload):
+        self.upload = upload
+        self.business = upload.business
+
+    def load(self, rows: pd.DataFrame) -> ChunkResult:
+        products = Product.objects.for_business(self.business)
+        frame = rows.copy()
+        nameless = frame.sku.isna()
+        if nameless.any():
+            by_name = dict(
+                products.annotate(lowered=Lower("name"))
+                .filter(lowered__in=set(frame.product_name[nameless].str.lower()))
+                .values_list("lowered", "sku")
+            )
+            lowered = frame.product_name[nameless].str.lower()
+            frame.loc[nameless, "sku"] = lowered.map(by_name).fillna(
+                frame.product_name[nameless].map(name_sku)
+            )
+        frame = frame.drop_duplicates("sku", keep="last")
+        present = [field for field in INVENTORY_FIELDS if field in frame.columns]
+        existing = {product.sku: product for product in products.filter(sku__in=list(frame.sku))}
+        created = []
+        for row in frame.itertuples():
+            values = {field: getattr(row, field) for field in present if not _missing(getattr(row, field))}
+            product = existing.get(row.sku)
+            if product is None:
+                product = Product(
+                    business=self.business, sku=row.sku, name=row.product_name or row.sku, **values
+                )
+                created.append(product)
+            else:
+                for field, value in values.items():
+                    setattr(product, field, value)
+                if not _missing(row.product_name):
+                    product.name = row.product_name
+        products.bulk_create(created)
+        if existing:
+            products.bulk_update(existing.values(), ["name", *present])
+        now = timezone.now()
+        stocked = {product.sku: product for product in products.filter(sku__in=list(frame.sku))}
+        counts = frame[frame.stock_quantity.notna()] if "stock_quantity" in frame.columns else frame.iloc[0:0]
+        stock_apply(
+            business=self.business,
+            changes=[
+                StockChange(stocked[row.sku].pk, int(row.stock_quantity) - stocked[row.sku].stock_quantity)
+                for row in counts.itertuples()
+            ],
+            reason=StockMovement.Reason.UPLOAD,
+            note=f"Stock count from upload {self.upload.pk}",
+            upload=self.upload,
+        )
+        products.filter(sku__in=list(counts.sku)).update(counted_at=now)
+        alerts_sync(business=self.business, products=products.filter(sku__in=list(frame.sku)))
+        return ChunkResult(imported=len(frame), skipped=len(rows) - len(frame))
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA

@@ -1,0 +1,279 @@
+"""The upload job: PENDING → PROCESSING → COMPLETED / FAILED, resumable chunk by chunk."""
+
+import hashlib
+import logging
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from data import parsing
+from data.ingestion.loaders import InventoryLoader, sales_loader
+from data.models import UploadRecord, UploadRowError
+from project.common.exceptions import ApplicationError, ConflictError, PayloadTooLarge
+
+logger = logging.getLogger(__name__)
+
+DATE_ORDERS = {"auto", "mdy", "dmy"}
+
+
+def _sha256(file) -> str:
+    digest = hashlib.sha256()
+    for block in file.chunks():
+        digest.update(block)
+    file.seek(0)
+    return digest.hexdigest()
+
+
+def upload_options_clean(*, column_map=None, date_order: str = "auto") -> dict:
+    if column_map is not None and (
+        not isinstance(column_map, dict)
+        or not all(isinstance(key, str) and isinstance(value, str) for key, value in column_map.items())
+    ):
+        raise ApplicationError(
+            "Must be a JSON object mapping our column names to your file's headers.", field="column_map"
+        )
+    if date_order not in DATE_ORDERS:
+        raise ApplicationError(f"Must be one of {', '.join(sorted(DATE_ORDERS))}.", field="date_order")
+    options = {"date_order": date_order}
+    if column_map:
+        options["column_map"] = column_map
+    return options
+
+
+def _open(upload: UploadRecord, path: str, chunk_size: int | None = None):
+    chunk_size = chunk_size or settings.UPLOAD_CHUNK_ROWS
+    if upload.kind == UploadRecord.Kind.INVENTORY:
+        return parsing.open_inventory_file(
+            path, column_map=upload.options.get("column_map"), chunk_size=chunk_size
+        )
+    return parsing.open_transaction_file(
+        path,
+        column_map=upload.options.get("column_map"),
+        date_order=upload.options.get("date_order", "auto"),
+        chunk_size=chunk_size,
+    )
+
+
+def upload_create(
+    *, business, user, kind: str, file: UploadedFile, options: dict
+) -> tuple[UploadRecord, bool]:
+    """Store an uploaded file and queue its import; the same bytes again return the existing upload.
+
+    Returns ``(upload, created)``. A file whose header fits no layout (or that is empty or not text)
+    fails at once: the upload is stored as FAILED with the reason, and :class:`ApplicationError` says
+    which columns are missing. Re-sending the same bytes after a failure (say, with a column map) tries
+    again with the new options.
+    """
+    if file.size > settings.UPLOAD_MAX_BYTES:
+        raise PayloadTooLarge(_too_large_message())
+    sha256 = _sha256(file)
+    with transaction.atomic():
+        upload = (
+            UploadRecord.objects.for_business(business)
+            .select_for_update()
+            .filter(kind=kind, sha256=sha256)
+            .first()
+        )
+        if upload is not None and upload.status != UploadRecord.Status.FAILED:
+            return upload, False
+        if upload is None:
+            upload = UploadRecord(business=business, kind=kind, sha256=sha256, created_by=user)
+            upload.file.save(file.name, file, save=False)
+        upload.file_name = file.name[:255]
+        upload.size_bytes = file.size
+        upload.options = options
+        _reset(upload)
+        try:
+            with _open(upload, upload.file.path):
+                pass  # reads the header: a file that fits no layout fails now, not in a worker
+        except parsing.ParsingError as error:
+            rejected = error
+            upload.status = UploadRecord.Status.FAILED
+            upload.detail = str(error)
+            upload.finished_at = timezone.now()
+        else:
+            rejected = None
+            transaction.on_commit(lambda: _queue(upload.pk))
+        upload.save()
+    if rejected is not None:
+        raise _file_error(rejected, upload)
+    return upload, True
+
+
+class UploadRejected(ApplicationError):
+    pass
+
+
+def _file_error(error, upload) -> ApplicationError:
+    extra = {"id": upload.pk, "status": upload.status}
+    missing = getattr(error, "missing", None)
+    if missing:
+        extra["missing_columns"] = list(missing)
+    return UploadRejected(str(error), field="file", extra=extra)
+
+
+def _too_large_message() -> str:
+    return f"The file is larger than the {settings.UPLOAD_MAX_BYTES // (1024 * 1024)} MB limit."
+
+
+def _reset(upload: UploadRecord) -> None:
+    upload.status = UploadRecord.Status.PENDING
+    upload.rows_total = upload.rows_imported = upload.rows_skipped = upload.rows_failed = 0
+    upload.last_line_done = 0
+    upload.detail = ""
+    upload.started_at = upload.finished_at = upload.heartbeat_at = None
+    if upload.pk:
+        upload.row_errors.all().delete()
+
+
+def _queue(upload_id: int) -> None:
+    from data.tasks import upload_process_task
+
+    upload_process_task.delay(upload_id)
+
+
+def upload_retry(*, upload: UploadRecord) -> UploadRecord:
+    """Queue a failed upload again from the start (rows it did import are recognised and skipped)."""
+    with transaction.atomic():
+        upload = UploadRecord.objects.for_business(upload.business_id).select_for_update().get(pk=upload.pk)
+        if upload.status != UploadRecord.Status.FAILED:
+            raise ConflictError("Only failed uploads can be retried.")
+        _reset(upload)
+        upload.save()
+        transaction.on_commit(lambda: _queue(upload.pk))
+    return upload
+
+
+def _claim(upload_id: int) -> UploadRecord | None:
+    """Lock the job and mark it PROCESSING; None when it is not (or no longer) runnable."""
+    with transaction.atomic():
+        upload = (
+            UploadRecord.objects.unscoped()
+            .select_for_update()
+            .select_related("business")
+            .filter(pk=upload_id)
+            .first()
+        )
+        if upload is None or upload.status not in {
+            UploadRecord.Status.PENDING,
+            UploadRecord.Status.PROCESSING,
+        }:
+            return None
+        now = timezone.now()
+        upload.status = UploadRecord.Status.PROCESSING
+        upload.started_at = upload.started_at or now
+        upload.heartbeat_at = now
+        upload.attempts += 1
+        upload.save(update_fields=["status", "started_at", "heartbeat_at", "attempts", "updated_at"])
+        return upload
+
+
+def upload_process(*, upload_id: int) -> UploadRecord | None:
+    """Import the file chunk by chunk; each chunk commits with the line it reached, so a rerun resumes.
+
+    Row errors are counted and the first ``UPLOAD_ERRORS_KEPT`` stored; good rows import regardless.
+    A file that cannot be read at all fails the upload and leaves the books as they were.
+    """
+    upload = _claim(upload_id)
+    if upload is None:
+        return None
+    loader = (
+        InventoryLoader(upload=upload)
+        if upload.kind == UploadRecord.Kind.INVENTORY
+        else sales_loader(upload=upload)
+    )
+    errors_kept = upload.row_errors.count()
+    try:
+        with _open(upload, upload.file.path) as reader:
+            for chunk in reader:
+                if chunk.last_line <= upload.last_line_done:
+                    continue  # committed by an earlier attempt
+                with transaction.atomic():
+                    result = loader.load(chunk.rows) if len(chunk.rows) else None
+                    room = max(settings.UPLOAD_ERRORS_KEPT - errors_kept, 0)
+                    UploadRowError.objects.bulk_create(
+                        [
+                            UploadRowError(
+                                upload=upload,
+                                line=error.line,
+                                column=error.column[:120],
+                                message=error.message[:500],
+                            )
+                            for error in chunk.errors[:room]
+                        ],
+                        ignore_conflicts=True,
+                    )
+                    errors_kept += min(room, len(chunk.errors))
+                    UploadRecord.objects.unscoped().filter(pk=upload.pk).update(
+                        rows_total=F("rows_total") + chunk.rows_total,
+                        rows_imported=F("rows_imported") + (result.imported if result else 0),
+                        rows_skipped=F("rows_skipped") + (result.skipped if result else 0),
+                        rows_failed=F("rows_failed") + len(chunk.errors),
+                        last_line_done=chunk.last_line,
+                        heartbeat_at=timezone.now(),
+                    )
+                upload.last_line_done = chunk.last_line
+    except parsing.ParsingError as error:
+        return _finish(upload, failed=str(error))
+    upload.refresh_from_db()
+    if upload.rows_total == 0:
+        return _finish(upload, failed="The file has a header but no data rows.")
+    if upload.rows_imported + upload.rows_skipped == 0:
+        return _finish(upload, failed="No row could be imported: see the row errors.")
+    _finish(upload)
+    _after_import(upload)
+    return upload
+
+
+def _finish(upload: UploadRecord, *, failed: str | None = None) -> UploadRecord:
+    upload.status = UploadRecord.Status.FAILED if failed else UploadRecord.Status.COMPLETED
+    upload.detail = failed or ""
+    upload.finished_at = timezone.now()
+    upload.save(update_fields=["status", "detail", "finished_at", "updated_at"])
+    return upload
+
+
+def _after_import(upload: UploadRecord) -> None:
+    """Tell the apps that follow new data (forecasts, customer scores); they debounce per business."""
+    from data.ingestion import signals
+
+    if settings.ML_REFRESH_AFTER_UPLOAD:
+        signals.upload_completed.send(sender=UploadRecord, upload=upload)
+
+
+def uploads_requeue_stuck(*, now=None) -> list[int]:
+    """Queue again the uploads whose worker died: processing without a heartbeat, or pending too long."""
+    now = now or timezone.now()
+    cutoff = now - settings.UPLOAD_STUCK_AFTER
+    stuck = list(
+        UploadRecord.objects.unscoped()
+        .filter(status__in=[UploadRecord.Status.PROCESSING, UploadRecord.Status.PENDING])
+        .filter(heartbeat_at__lt=cutoff)
+        .values_list("pk", flat=True)
+    ) + list(
+        UploadRecord.objects.unscoped()
+        .filter(status=UploadRecord.Status.PENDING, heartbeat_at__isnull=True, created_at__lt=cutoff)
+        .values_list("pk", flat=True)
+    )
+    for upload_id in stuck:
+        logger.warning("Upload %s looks stuck: queued again", upload_id)
+        _queue(upload_id)
+    return stuck
+
+
+def upload_import_path(*, business, user, kind: str, path: str, options: dict) -> UploadRecord:
+    """``import_csv``: the same service as the API, run in the foreground."""
+    from django.core.files import File
+
+    with open(path, "rb") as handle:
+        wrapped = File(handle, name=path.rsplit("/", 1)[-1])
+        upload, created = upload_create(
+            business=business, user=user, kind=kind, file=wrapped, options=options
+        )
+    if created or upload.status == UploadRecord.Status.PENDING:
+        upload_process(upload_id=upload.pk)
+        upload.refresh_from_db()
+    return upload

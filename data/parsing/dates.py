@@ -1,0 +1,138 @@
+"""Reading sale dates the way shops, tills and spreadsheets write them.
+
+Accepted: ISO dates (``2010-12-01 08:26:00``, ``2010-12-01T08:26``, ``2010/12/01``), and day-month dates
+with ``/``, ``-`` or ``.`` (``12/1/2010 8:26``, ``25/12/2018 14:03``, ``25.12.18``), each with an optional
+time (``8:26``, ``08:26:00``, ``08:26:00.250``, ``8:26 PM``). Two-digit years are 2000-2069 and 1970-1999,
+as POSIX ``strptime`` reads them. Dates carrying a time-zone offset are not accepted: every value is a
+naive wall-clock time that the caller localises to the business's time zone.
+"""
+
+import re
+from collections.abc import Callable, Iterable
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+
+from data.parsing.values import Converted, factorize, quote
+
+MONTH_FIRST = "mdy"
+DAY_FIRST = "dmy"
+DATE_ORDERS = (MONTH_FIRST, DAY_FIRST)
+ORDER_NAMES = {MONTH_FIRST: "month/day/year", DAY_FIRST: "day/month/year"}
+# What an undecided file falls back to: the UCI exports (the commonest public sample) are month-first.
+DEFAULT_ORDER = MONTH_FIRST
+EARLIEST_YEAR = 1900
+LATEST_YEAR = 2100
+# Tried with pandas' C parser first; only values it rejects go through the general pattern below.
+FAST_FORMAT = "%Y-%m-%d %H:%M:%S"
+DATE_EXAMPLES = "write e.g. 2024-01-31 14:05 or 31/01/2024 14:05"
+
+_DATE = re.compile(
+    r"""
+    (?:
+        (?P<year>\d{4})[-/.](?P<year_month>\d{1,2})[-/.](?P<year_day>\d{1,2})
+      | (?P<first>\d{1,2})[-/.](?P<second>\d{1,2})[-/.](?P<last>\d{4}|\d{2})
+    )
+    (?:
+        (?:\s+|T)
+        (?P<hour>\d{1,2}):(?P<minute>\d{2})
+        (?::(?P<seconds>\d{2})(?:[.,](?P<fraction>\d{1,9}))?)?
+        \s*(?P<meridiem>[AaPp]\.?[Mm]\.?)?
+    )?
+    """,
+    re.VERBOSE,
+)
+_DAY_MONTH_START = re.compile(r"\s*(\d{1,2})[-/.](\d{1,2})[-/.]\d")
+
+
+def day_month_order_evidence(texts: Iterable[str]) -> str | None:
+    """The order that the first telling date implies: a first part above 12 can only be a day
+    (``"dmy"``), a second part above 12 only a day in month-first order (``"mdy"``). None when no date
+    tells."""
+    for text in texts:
+        match = _DAY_MONTH_START.match(text)
+        if match is None:
+            continue
+        first, second = int(match[1]), int(match[2])
+        if first > 12 >= second:
+            return DAY_FIRST
+        if second > 12 >= first:
+            return MONTH_FIRST
+    return None
+
+
+def _two_digit_year(year: int) -> int:
+    return year + (2000 if year < 70 else 1900)
+
+
+def _components(match: re.Match, order: str) -> tuple[int, int, int, int, int, int, int]:
+    if match["year"]:
+        year, month, day = int(match["year"]), int(match["year_month"]), int(match["year_day"])
+    else:
+        last = match["last"]
+        year = int(last) if len(last) == 4 else _two_digit_year(int(last))
+        first, second = int(match["first"]), int(match["second"])
+        month, day = (first, second) if order == MONTH_FIRST else (second, first)
+    hour = int(match["hour"] or 0)
+    if match["meridiem"]:
+        if not 1 <= hour <= 12:
+            raise ValueError("hour out of range for AM/PM")
+        hour = hour % 12 + (12 if match["meridiem"][0] in "Pp" else 0)
+    microsecond = int((match["fraction"] or "0")[:6].ljust(6, "0"))
+    return year, month, day, hour, int(match["minute"] or 0), int(match["seconds"] or 0), microsecond
+
+
+def parse_timestamps(
+    raw: np.ndarray, *, label: str, order: str | None, resolve_order: Callable[[list[str]], str]
+) -> Converted:
+    """Parse a column of date(-time) text into naive ``datetime64[ns]`` values (NaT where rejected).
+
+    ``order`` is ``"mdy"``, ``"dmy"`` or None while the file's order is unknown; then ``resolve_order`` is
+    called once with the day-month values (distinct, in file order) and must return the order to use.
+    """
+    codes, uniques = factorize(raw)
+    values = pd.to_datetime(pd.Series(uniques, dtype=object), format=FAST_FORMAT, errors="coerce").to_numpy(
+        dtype="datetime64[ns]"
+    )
+    messages = np.full(len(uniques), None, dtype=object)
+    years = values.astype("datetime64[Y]").astype(np.int64) + 1970
+    outside = ~np.isnat(values) & ((years < EARLIEST_YEAR) | (years > LATEST_YEAR))
+    values[outside] = np.datetime64("NaT")
+    pending = [position for position in np.flatnonzero(np.isnat(values)) if not outside[position]]
+    for position in np.flatnonzero(outside):
+        messages[position] = (
+            f"{label} {quote(uniques[position])} is outside the years {EARLIEST_YEAR}-{LATEST_YEAR}."
+        )
+    matches = {position: _DATE.fullmatch(uniques[position].strip()) for position in pending}
+    day_month = [
+        uniques[position] for position, match in matches.items() if match is not None and match["first"]
+    ]
+    if day_month and order is None:
+        order = resolve_order(day_month)
+    for position, match in matches.items():
+        text = uniques[position]
+        if match is None:
+            messages[position] = (
+                f"{label} {quote(text)} is not a date we recognise ({DATE_EXAMPLES})."
+                if text.strip()
+                else f"{label} is missing."
+            )
+            continue
+        try:
+            moment = datetime(*_components(match, order or DEFAULT_ORDER))
+        except ValueError:
+            reading = f" when read as {ORDER_NAMES[order or DEFAULT_ORDER]}" if match["first"] else ""
+            messages[position] = f"{label} {quote(text)} is not a valid date{reading}."
+            continue
+        if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
+            messages[position] = f"{label} {quote(text)} is outside the years {EARLIEST_YEAR}-{LATEST_YEAR}."
+            continue
+        values[position] = np.datetime64(moment, "ns")
+    has_messages = any(message is not None for message in messages)
+    return Converted(
+        values=values.take(codes),
+        codes=codes,
+        distinct=values,
+        messages=messages.take(codes) if has_messages else None,
+    )
