@@ -83,17 +83,34 @@ class Customer(TenantModel):
 
 
 class Transaction(TenantModel):
-    """One sale line (or a return, with a negative quantity)."""
+    """One sale line (or a return, with a negative quantity).
+
+    The bulk of the database, loaded by the hundred thousand: PostgreSQL checks a deferred foreign key
+    for every row at commit, so only the keys that guard something (product, customer) are enforced by
+    the database; business, upload and creator are set by the server and cascade through Django.
+    """
 
     class Source(models.TextChoices):
         API = "api"
         UPLOAD = "upload"
         RECEIPT = "receipt"
 
+    business = models.ForeignKey(
+        "accounts.Business", on_delete=models.CASCADE, related_name="+", db_index=False, db_constraint=False
+    )
     invoice = models.CharField(max_length=64)
-    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="transactions")
+    # No single-column indexes on the keys: queries are scoped by business and served by the composite
+    # indexes below.
+    product = models.ForeignKey(
+        Product, on_delete=models.PROTECT, related_name="transactions", db_index=False
+    )
     customer = models.ForeignKey(
-        Customer, on_delete=models.SET_NULL, null=True, blank=True, related_name="transactions"
+        Customer,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="transactions",
+        db_index=False,
     )
     quantity = models.IntegerField()
     unit_price = models.DecimalField(**MONEY)
@@ -103,12 +120,25 @@ class Transaction(TenantModel):
     payment_method = models.CharField(max_length=40, blank=True, default="")
     source = models.CharField(max_length=16, choices=Source.choices, default=Source.API)
     upload = models.ForeignKey(
-        "UploadRecord", on_delete=models.SET_NULL, null=True, blank=True, related_name="transactions"
+        "UploadRecord",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="transactions",
+        db_index=False,
+        db_constraint=False,
     )
     # The natural key of a sale line: the same line in a re-uploaded or overlapping file has the same
     # key, so the unique constraint makes imports idempotent.
     line_key = models.CharField(max_length=80)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        db_index=False,
+        db_constraint=False,
+    )
 
     class Meta(TenantModel.Meta):
         constraints = [
@@ -286,3 +316,6 @@ class ReceiptUploadRecord(TenantModel):
     raw_text = models.TextField(blank=True, default="")
     detail = models.TextField(blank=True, default="")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+
+    class Meta(TenantModel.Meta):
+        indexes = [models.Index(fields=["business", "status"], name="receipt_status_idx")]

@@ -40,7 +40,11 @@ class TenantManager(models.Manager.from_queryset(TenantQuerySet)):
 class TenantModel(TimeStampedModel):
     """A row of one business's books. ``business`` is set by the server, never taken from a request body."""
 
-    business = models.ForeignKey("accounts.Business", on_delete=models.CASCADE, related_name="+")
+    # No index of its own: every tenant model leads a composite index or unique constraint with business,
+    # which serves every scoped query; a lone index would only slow bulk inserts.
+    business = models.ForeignKey(
+        "accounts.Business", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
 
     objects = TenantManager()
     # Django's own machinery (admin, related managers, unique validation) uses the default manager;

@@ -28,6 +28,7 @@ DATASET = ROOT.parent / "shared" / "datasets" / "online_retail" / "online_retail
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
 os.environ.setdefault("TESTING", "1")
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost")
 os.environ["ML_REFRESH_AFTER_UPLOAD"] = "0"  # measure ingestion alone
 
 
@@ -125,29 +126,31 @@ def end_to_end(csv_path: Path, workdir: Path) -> dict:
     )
     while not app.control.ping(timeout=0.5):
         time.sleep(0.2)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
-    content = csv_path.read_bytes()
-    started = time.perf_counter()
-    response = client.post(
-        "/api/data/upload/transactions/",
-        {"file": SimpleUploadedFile("online_retail.csv", content)},
-        format="multipart",
-    )
-    upload_id = response.json()["id"]
-    peak = 0.0
-    while True:
-        upload = UploadRecord.objects.unscoped().get(pk=upload_id)
-        for child in pool_children(worker.pid):
-            with contextlib.suppress(OSError):  # the child may exit between listing and reading
-                peak = max(peak, peak_rss_mb(child))
-        if upload.status in {"completed", "failed"}:
-            break
-        time.sleep(0.05)
-    elapsed = time.perf_counter() - started
-    worker.terminate()
-    worker.wait(timeout=30)
-    log.close()
+    try:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
+        content = csv_path.read_bytes()
+        started = time.perf_counter()
+        response = client.post(
+            "/api/data/upload/transactions/",
+            {"file": SimpleUploadedFile("online_retail.csv", content)},
+            format="multipart",
+        )
+        upload_id = response.json()["id"]
+        peak = 0.0
+        while True:
+            upload = UploadRecord.objects.unscoped().get(pk=upload_id)
+            for child in pool_children(worker.pid):
+                with contextlib.suppress(OSError):  # the child may exit between listing and reading
+                    peak = max(peak, peak_rss_mb(child))
+            if upload.status in {"completed", "failed"}:
+                break
+            time.sleep(0.05)
+        elapsed = time.perf_counter() - started
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+        log.close()
     lines = Transaction.objects.for_business(business).count()
     return {
         "rows in the file": upload.rows_total,

@@ -4,6 +4,7 @@ Every sale line carries its natural key (``line_key``), and ``(business, line_ke
 chunk loaded twice (a retried task, a re-uploaded or overlapping file) adds nothing the second time.
 """
 
+import csv
 import io
 from dataclasses import dataclass
 from decimal import Decimal
@@ -66,6 +67,19 @@ def prepare_sales(rows: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def csv_text(frame: pd.DataFrame) -> str:
+    """The frame as CSV for COPY (None becomes an unquoted empty field: NULL); twice as fast as to_csv."""
+    columns = [
+        frame[name].dt.strftime("%Y-%m-%d %H:%M:%S") if name == "ts" else frame[name]
+        for name in frame.columns
+    ]
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(
+        zip(*(column.tolist() for column in columns), strict=True)
+    )
+    return buffer.getvalue()
+
+
 class PostgresSalesLoader:
     """COPY the chunk into a temporary staging table, then resolve it in four set-based statements."""
 
@@ -77,6 +91,12 @@ class PostgresSalesLoader:
     def load(self, rows: pd.DataFrame) -> ChunkResult:
         frame = prepare_sales(rows)
         with connection.cursor() as cursor:
+            # A chunk's rows and the line it reached commit together, so a commit lost in a crash is a
+            # chunk imported again, idempotently: no need to wait for the WAL flush (most of a chunk's time).
+            cursor.execute("SET LOCAL synchronous_commit = off")
+            # Tables that grew within the last minute have no statistics yet; estimated at a row or two, a
+            # customer join becomes a nested loop over every staged row. Chunks always want hash joins.
+            cursor.execute("SET LOCAL enable_nestloop = off")
             cursor.execute(
                 """
                 CREATE TEMPORARY TABLE IF NOT EXISTS ingest_staging (
@@ -87,12 +107,11 @@ class PostgresSalesLoader:
                 """
             )
             cursor.execute("TRUNCATE ingest_staging")  # when chunks share one transaction (tests, savepoints)
-            buffer = io.StringIO()
-            frame.to_csv(buffer, header=False, index=False, date_format="%Y-%m-%d %H:%M:%S")
             with cursor.cursor.copy(
                 f"COPY ingest_staging ({', '.join(STAGING_COLUMNS)}) FROM STDIN WITH (FORMAT csv)"
             ) as copy:
-                copy.write(buffer.getvalue())
+                copy.write(csv_text(frame))
+            cursor.execute("ANALYZE ingest_staging")
             for statement in (MATCH_PRODUCTS_BY_NAME, NAME_NEW_PRODUCTS, UPSERT_PRODUCTS, UPSERT_CUSTOMERS):
                 cursor.execute(statement, self.params)
             cursor.execute(INSERT_SALES, self.params)

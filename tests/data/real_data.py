@@ -62,3 +62,11 @@ def expected(rows: list[list[str]]) -> Expected:
         customers=len({row[6] for row in good if row[6]}),
         returns=sum(1 for row in good if row[0].startswith("C") or int(row[3]) < 0),
     )
+
+
+def read_rows_where(keep) -> tuple[list[str], list[list[str]]]:
+    """The header and every data row for which ``keep(row)`` is true, across the whole file."""
+    with gzip.open(DATASET, "rt", encoding="utf-8", newline="") as handle:
+        reader = csv.reader(handle)
+        header = next(reader)
+        return header, [row for row in reader if keep(row)]

@@ -1,0 +1,102 @@
+"""Customer scores through the API: refresh, filters, segments, and anonymous sales."""
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from apps.churn.models import CustomerScoreRun
+from data.models import Customer
+from tests.factories import CustomerFactory, ProductFactory, TransactionFactory
+
+pytestmark = pytest.mark.django_db
+
+CUSTOMERS = "/api/data/customers/"
+TODAY = timezone.make_aware(datetime(2024, 6, 30, 12))
+
+
+def buy(customer, product, *, days_ago: int, quantity: int = 1, invoice: str | None = None):
+    return TransactionFactory(
+        product=product,
+        customer=customer,
+        quantity=quantity,
+        invoice=invoice or f"I-{customer.external_id}-{days_ago}-{quantity}",
+        timestamp=TODAY - timedelta(days=days_ago),
+    )
+
+
+@pytest.fixture
+def shop(business):
+    """A regular who buys weekly, a one-off buyer from long ago, a newcomer, and anonymous sales."""
+    product = ProductFactory(business=business, unit_price=Decimal("10.00"))
+    regular = CustomerFactory(business=business, external_id="REGULAR")
+    for week in range(0, 40):
+        buy(regular, product, days_ago=week * 7, quantity=2)
+    buy(regular, product, days_ago=3, quantity=-1, invoice="C-RETURN")
+    gone = CustomerFactory(business=business, external_id="GONE")
+    buy(gone, product, days_ago=300)
+    newcomer = CustomerFactory(business=business, external_id="NEW")
+    buy(newcomer, product, days_ago=2)
+    TransactionFactory(product=product, customer=None, quantity=5, timestamp=TODAY - timedelta(days=1))
+    return {"regular": regular, "gone": gone, "newcomer": newcomer}
+
+
+def test_refresh_computes_rfm_from_the_books(api, business, shop):
+    response = api.get(CUSTOMERS + "?refresh=true&ordering=external_id")
+
+    assert response.status_code == 200
+    rows = {row["external_id"]: row for row in response.json()["results"]}
+    regular = rows["REGULAR"]
+    # 40 weekly purchases of 2 x 10.00 less one return of 10.00; the data's today is the newest sale.
+    assert (regular["frequency"], regular["monetary"], regular["recency_days"]) == (40, "790.00", 0)
+    assert (rows["GONE"]["frequency"], rows["GONE"]["monetary"], rows["GONE"]["recency_days"]) == (
+        1,
+        "10.00",
+        300,
+    )
+    assert rows["NEW"]["segment"] == "new"
+    assert rows["GONE"]["segment"] == "lost"
+    assert all(row["churn_risk"] in {"high", "medium", "low"} for row in rows.values())
+    assert all(Decimal(row["predicted_clv"]) >= 0 for row in rows.values())
+    assert Customer.objects.for_business(business).count() == 3  # anonymous sales made no customer
+    run = CustomerScoreRun.objects.for_business(business).get()
+    assert (run.status, run.customers_total, run.method) == ("completed", 3, "recency_fallback")
+
+
+def test_customers_filter_by_segment_and_churn_risk(api, shop):
+    api.get(CUSTOMERS + "?refresh=true")
+
+    assert [row["external_id"] for row in api.get(CUSTOMERS + "?segment=lost").json()["results"]] == ["GONE"]
+    high = api.get(CUSTOMERS + "?churn_risk=high").json()["results"]
+    assert "GONE" in [row["external_id"] for row in high]
+    assert "REGULAR" not in [row["external_id"] for row in high]
+
+
+def test_segments_summarise_counts_revenue_shares_and_offers(api, shop):
+    api.get(CUSTOMERS + "?refresh=true")
+
+    body = api.get(CUSTOMERS + "segments/").json()
+
+    by_segment = {row["segment"]: row for row in body["results"]}
+    assert set(by_segment) == {"vip", "loyal", "regular", "new", "at_risk", "lost"}
+    assert sum(row["count"] for row in body["results"]) == 3
+    # Revenue: 790 + 10 + 10 from customers and 50 anonymous, 860 in all.
+    assert by_segment["lost"]["revenue_share"] == round(10 / 860, 4)
+    assert body["anonymous_revenue_share"] == round(50 / 860, 4)
+    assert all(row["suggested_offer"] for row in body["results"])
+    assert body["model"]["method"] == "recency_fallback"
+
+
+def test_segments_before_any_scoring_are_empty_not_an_error(api, business):
+    body = api.get(CUSTOMERS + "segments/").json()
+
+    assert [row["count"] for row in body["results"]] == [0] * 6
+    assert body["model"]["method"] is None
+
+
+def test_another_businesss_customer_is_404(api, shop):
+    stranger = CustomerFactory()
+
+    assert api.get(f"{CUSTOMERS}{stranger.pk}/").status_code == 404
+    assert api.get(f"{CUSTOMERS}{shop['regular'].pk}/").status_code == 200
