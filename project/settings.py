@@ -185,6 +185,13 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SECURITY": [{"jwtAuth": []}],
+    # Several models have a "kind" or "status"; name each enum after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "StockAlertKindEnum": "data.models.StockAlert.Kind",
+        "UploadKindEnum": "data.models.UploadRecord.Kind",
+        "RecommendationKindEnum": "data.models.Recommendation.Kind",
+        "JobStatusEnum": "project.common.models.JobStatus",
+    },
 }
 
 # Celery: Redis as broker when REDIS_URL is set; otherwise tasks run in-process (the demo).

@@ -45,12 +45,7 @@ def reorder_for(forecast: ProductForecast) -> Reorder:
         service_level=SERVICE_LEVEL,
         today=today,
     )
-    position = ml.stock_position(
-        plan,
-        stock_on_hand=product.stock_quantity,
-        lead_time_days=product.lead_time_days,
-        review_days=REVIEW_DAYS,
-    )
+    position = ml.stock_position(plan, product.stock_quantity)
     return Reorder(
         reorder_point=plan.reorder_point,
         safety_stock=plan.safety_stock,

@@ -123,15 +123,18 @@ def forecast_run_execute(*, run_id: int) -> ForecastRun | None:
             return _finish(run, detail="No sales yet: nothing to forecast.")
         end_date = sales["date"].max()
         closed = ml.detect_closed_weekdays(sales)
-        product_ids = sorted(sales["product_id"].unique())
+        # Demand for the whole business at once, so closures are read from every product's sales.
+        demand = ml.build_daily_demand(sales, end_date=end_date, closed_weekdays=closed)
+        product_ids = sorted(demand["unique_id"].unique())
         ForecastRun.objects.unscoped().filter(pk=run.pk).update(
             products_total=len(product_ids), data_end=end_date.date()
         )
         stored = []
         for start in range(0, len(product_ids), BATCH_PRODUCTS):
-            batch = sales[sales["product_id"].isin(product_ids[start : start + BATCH_PRODUCTS])]
-            demand = ml.build_daily_demand(batch, end_date=end_date, closed_weekdays=closed)
-            result = ml.select_and_forecast(demand, horizons=HORIZONS, n_jobs=settings.ML_JOBS)
+            batch = demand[demand["unique_id"].isin(product_ids[start : start + BATCH_PRODUCTS])]
+            result = ml.select_and_forecast(
+                batch, horizons=HORIZONS, end_date=end_date, closed_weekdays=closed, n_jobs=settings.ML_JOBS
+            )
             stored.extend(_forecast_rows(business, run, result))
             ForecastRun.objects.unscoped().filter(pk=run.pk).update(
                 products_done=min(start + BATCH_PRODUCTS, len(product_ids))

@@ -56,7 +56,12 @@ def build_daily_demand(
     lines = lines[lines["ds"] <= end]
     if closed_weekdays is None:
         closed_weekdays = detect_closed_weekdays(lines.rename(columns={"ds": "date"}))
-    closures = detect_closures(lines.rename(columns={"ds": "date"}), end_date=end, min_days=min_closure_days)
+    closures = detect_closures(
+        lines.rename(columns={"ds": "date"}),
+        end_date=end,
+        min_days=min_closure_days,
+        closed_weekdays=closed_weekdays,
+    )
 
     first_sale = lines[lines["quantity"] > 0].groupby("unique_id", sort=True)["ds"].min()
     if first_sale.empty:
@@ -133,6 +138,7 @@ def sort_demand(demand: pd.DataFrame) -> pd.DataFrame:
     if missing:
         raise ValueError(f"demand is missing columns: {sorted(missing)}")
     ordered = demand[DEMAND_COLUMNS].sort_values(["unique_id", "ds"], kind="stable").reset_index(drop=True)
-    ordered["ds"] = pd.to_datetime(ordered["ds"])
+    if not pd.api.types.is_datetime64_dtype(ordered["ds"]):
+        ordered["ds"] = pd.to_datetime(ordered["ds"])
     ordered["y"] = ordered["y"].astype(float)
     return ordered

@@ -21,6 +21,7 @@ forecast, which is what safety stock needs, and costs nothing to compute.
 
 from __future__ import annotations
 
+import functools
 import logging
 import warnings
 from abc import ABC, abstractmethod
@@ -40,6 +41,7 @@ BACKTEST_COLUMNS = ["unique_id", "window", "step", "predicted"]
 EMPIRICAL_WINDOW = 48
 
 
+@functools.lru_cache(maxsize=16)
 def z_value(level: float) -> float:
     """Two-sided normal quantile for a central interval of ``level`` percent (95 -> 1.96)."""
     return float(norm.ppf(0.5 + level / 200))
@@ -165,16 +167,19 @@ class WeekdayModel(Model):
     def forecast(self, demand: pd.DataFrame, horizon: int, level: int = 95) -> pd.DataFrame:
         demand = sort_demand(demand)
         closed = infer_closed_weekdays(demand)
+        all_ids = demand["unique_id"].to_numpy()
+        all_days = demand["ds"].to_numpy()
         all_weekdays = demand["ds"].dt.dayofweek.to_numpy()
-        future_weekdays: dict[pd.Timestamp, np.ndarray] = {}
+        all_values = demand["y"].to_numpy(dtype=float)
+        future_weekdays: dict[np.datetime64, np.ndarray] = {}
         ids, rows_predicted, rows_sigma = [], [], []
-        for rows in series_slices(demand["unique_id"].to_numpy()):
-            last_day = demand["ds"].iat[rows.stop - 1]
+        for rows in series_slices(all_ids):
+            last_day = all_days[rows.stop - 1]
             if last_day not in future_weekdays:
                 future_weekdays[last_day] = next_open_days(last_day, horizon, closed).dayofweek.to_numpy()
-            weekdays, values = all_weekdays[rows], demand["y"].to_numpy(dtype=float)[rows]
+            weekdays, values = all_weekdays[rows], all_values[rows]
             by_weekday, default = self._weekday_values(weekdays, values)
-            ids.append(demand["unique_id"].iat[rows.start])
+            ids.append(all_ids[rows.start])
             rows_predicted.append([by_weekday.get(int(day), default) for day in future_weekdays[last_day]])
             rows_sigma.append(self._sigmas(weekdays, values, horizon))
         predicted = np.array(rows_predicted, dtype=float).reshape(len(ids), horizon)
@@ -260,7 +265,8 @@ class RecentMean(Model):
 class StatsForecastModel(Model):
     """A statsforecast model applied series by series.
 
-    ``factory(season_length)`` builds a fresh statsforecast model. Only the last ``max_history``
+    ``factory(season_length)`` builds a fresh statsforecast model (picklable, see
+    ``statsforecast_model``). Only the last ``max_history``
     open days feed the fit: half a year is plenty for a weekly season and keeps fitting cheap.
 
     With ``native_intervals`` the model's own intervals are used, otherwise empirical ones.
@@ -295,9 +301,13 @@ class StatsForecastModel(Model):
             return values
         return values[-(self.max_history + extra) :]
 
-    def _predict(self, model, values: np.ndarray, horizon: int, level: int, *, forward: bool):
-        """(predicted, lower, upper) arrays of one series; ``forward`` reuses a fitted model."""
-        levels = [level] if self.native_intervals else None
+    def _predict(self, model, values: np.ndarray, horizon: int, level: int | None, *, forward: bool):
+        """(predicted, lower, upper) arrays of one series; ``forward`` reuses a fitted model.
+
+        ``level=None`` skips the interval (backtests only need the point forecast, and Theta's
+        intervals are simulated, which is slow).
+        """
+        levels = [level] if self.native_intervals and level is not None else None
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             if forward:
@@ -305,6 +315,8 @@ class StatsForecastModel(Model):
             else:
                 result = model.forecast(y=values, h=horizon, level=levels)
         predicted = np.asarray(result["mean"], dtype=float)
+        if level is None:
+            return predicted, predicted, predicted
         if self.native_intervals:
             return predicted, np.asarray(result[f"lo-{level}"]), np.asarray(result[f"hi-{level}"])
         spread = z_value(level) * empirical_sigma(values, predicted[0])
@@ -345,7 +357,7 @@ class StatsForecastModel(Model):
                 for window in range(n_windows):
                     origin = first_origin + window * backtest_horizon
                     backtest[index, window] = self._predict(
-                        model, values[:origin], backtest_horizon, level, forward=True
+                        model, values[:origin], backtest_horizon, None, forward=True
                     )[0]
                 predicted[index], lower[index], upper[index] = self._predict(
                     model, values, horizon, level, forward=True
@@ -363,6 +375,24 @@ class StatsForecastModel(Model):
         return backtest_frame, forecast_frame(ids, predicted, lower, upper)
 
 
+def statsforecast_model(class_name: str, season_length: int | None = None, **params):
+    """A fresh ``statsforecast.models`` instance; ``season_length`` is passed when given.
+
+    A module-level builder (used through ``functools.partial``) keeps the wrappers picklable,
+    so they can be shipped to worker processes.
+    """
+    from statsforecast import models
+
+    if season_length is not None:
+        params["season_length"] = season_length
+    return getattr(models, class_name)(**params)
+
+
+def seasonless(class_name: str, season_length: int | None = None, **params):
+    """Like ``statsforecast_model`` for methods that have no season parameter."""
+    return statsforecast_model(class_name, None, **params)
+
+
 def auto_ets(season_length: int | None = None, *, model: str = "ANA") -> StatsForecastModel:
     """statsforecast AutoETS, by default restricted to additive error, no trend, additive season.
 
@@ -370,11 +400,9 @@ def auto_ets(season_length: int | None = None, *, model: str = "ANA") -> StatsFo
     refresh budget), multiplicative components break on the zeros of daily retail demand, and
     extrapolating a trend 90 days ahead on lumpy series does more harm than good.
     """
-    from statsforecast.models import AutoETS
-
     return StatsForecastModel(
         "AutoETS",
-        lambda season: AutoETS(season_length=season, model=model),
+        functools.partial(statsforecast_model, "AutoETS", model=model),
         season_length=season_length,
         fit_once=True,
     )
@@ -382,34 +410,39 @@ def auto_ets(season_length: int | None = None, *, model: str = "ANA") -> StatsFo
 
 def dynamic_theta(season_length: int | None = None) -> StatsForecastModel:
     """statsforecast DynamicOptimizedTheta (the best of the Theta family in the M4 results)."""
-    from statsforecast.models import DynamicOptimizedTheta
-
     return StatsForecastModel(
         "DynamicOptimizedTheta",
-        lambda season: DynamicOptimizedTheta(season_length=season),
+        functools.partial(statsforecast_model, "DynamicOptimizedTheta"),
         season_length=season_length,
         fit_once=True,
     )
+
+
+INTERMITTENT_METHODS = {
+    # TSB needs its smoothing constants: 0.1 for demand size and probability, the textbook values.
+    "TSB": {"alpha_d": 0.1, "alpha_p": 0.1},
+    "ADIDA": {},
+    "IMAPA": {},
+    "CrostonOptimized": {},
+}
 
 
 def intermittent(method: str = "TSB") -> StatsForecastModel:
     """A Croston-type method for intermittent demand: ``TSB``, ``ADIDA``, ``IMAPA`` or ``CrostonOptimized``.
 
     None of them has intervals of its own; the interval is empirical (module docstring). They
-    are cheap, so they are simply refitted at every backtest origin. TSB uses smoothing
-    constants 0.1/0.1 for demand size and probability, the usual textbook values.
+    are cheap, so they are simply refitted at every backtest origin and use the whole history.
     """
-    from statsforecast import models
-
-    builders = {
-        "TSB": lambda season: models.TSB(alpha_d=0.1, alpha_p=0.1),
-        "ADIDA": lambda season: models.ADIDA(),
-        "IMAPA": lambda season: models.IMAPA(),
-        "CrostonOptimized": lambda season: models.CrostonOptimized(),
-    }
-    if method not in builders:
-        raise ValueError(f"unknown intermittent method {method!r}; choose from {sorted(builders)}")
-    return StatsForecastModel(method, builders[method], native_intervals=False, max_history=None)
+    if method not in INTERMITTENT_METHODS:
+        raise ValueError(
+            f"unknown intermittent method {method!r}; choose from {sorted(INTERMITTENT_METHODS)}"
+        )
+    return StatsForecastModel(
+        method,
+        functools.partial(seasonless, method, **INTERMITTENT_METHODS[method]),
+        native_intervals=False,
+        max_history=None,
+    )
 
 
 # --- Prophet ---------------------------------------------------------------------------------
