@@ -28,7 +28,7 @@ demo: venv
 
 # The whole suite. With DATABASE_URL and REDIS_URL set it runs on PostgreSQL with real Celery workers.
 test: venv lint check-deploy
-	$(PYTHON) manage.py makemigrations --check --dry-run
+	TESTING=1 $(PYTHON) manage.py makemigrations --check --dry-run
 	$(PYTHON) -m pytest
 
 lint: venv
