@@ -137,6 +137,7 @@ def main() -> None:
     results["chosen models"] = score(window(chosen.points), actual, top)
     results["chosen models"]["seconds"] = refresh_seconds
     print(f"refresh on the training data: {refresh_seconds:.1f} s {chosen.timings}")
+    results["chosen models"]["timings"] = chosen.timings
     print(chosen.choices["model"].value_counts().to_string())
 
     for model in (SeasonalNaive(), WeekdayMean(weeks=8)):
@@ -161,12 +162,22 @@ def main() -> None:
         demand_today = build_daily_demand(sales, end_date=today)
         built = time.perf_counter() - refresh_started
         today_result = select_and_forecast(demand_today, horizons=(7, 30, 90), n_jobs=args.n_jobs)
+        total_seconds = time.perf_counter() - refresh_started
+        scores = today_result.scores.pivot(index="unique_id", columns="model", values="mase")
+        prophet_scores = scores.dropna(subset=["Prophet"]) if "Prophet" in scores else scores.iloc[:0]
         full_refresh = {
             "products": int(demand_today["unique_id"].nunique()),
             "build_seconds": built,
             "select_and_forecast_seconds": today_result.seconds,
-            "total_seconds": time.perf_counter() - refresh_started,
+            "timings": today_result.timings,
+            "total_seconds": total_seconds,
             "models": today_result.choices["model"].value_counts().to_dict(),
+            # Where Prophet was a candidate: how it did against the ensemble it had to beat.
+            "prophet_products": len(prophet_scores),
+            "prophet_median_mase": float(prophet_scores["Prophet"].median()) if len(prophet_scores) else None,
+            "ensemble_median_mase_same_products": (
+                float(prophet_scores["Ensemble"].median()) if len(prophet_scores) else None
+            ),
         }
         print(f"full refresh to {today:%Y-%m-%d}: {full_refresh}")
 

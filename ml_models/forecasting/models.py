@@ -117,7 +117,7 @@ def forecast_frame(
     count, horizon = predicted.shape if predicted.ndim == 2 else (0, 0)
     return pd.DataFrame(
         {
-            "unique_id": np.repeat(np.asarray(unique_ids, dtype=object), horizon),
+            "unique_id": np.repeat(np.asarray(unique_ids), horizon),
             "step": np.tile(np.arange(1, horizon + 1), count),
             "predicted": predicted.ravel(),
             "lower": lower.ravel(),
@@ -366,7 +366,7 @@ class StatsForecastModel(Model):
                 continue
         backtest_frame = pd.DataFrame(
             {
-                "unique_id": np.repeat(np.asarray(ids, dtype=object), n_windows * backtest_horizon),
+                "unique_id": np.repeat(np.asarray(ids), n_windows * backtest_horizon),
                 "window": np.tile(np.repeat(np.arange(1, n_windows + 1), backtest_horizon), len(ids)),
                 "step": np.tile(np.arange(1, backtest_horizon + 1), len(ids) * n_windows),
                 "predicted": np.clip(backtest.ravel(), 0, None),

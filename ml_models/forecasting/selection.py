@@ -223,9 +223,6 @@ def run_units(units: list[WorkUnit], n_jobs: int) -> list[tuple[str, pd.DataFram
         for unit in units:
             outputs.extend(run_unit(unit))
         return outputs
-    if any("Prophet" in unit.models for unit in units):
-        # Import once here so forked workers inherit it instead of each importing it again.
-        import prophet  # noqa: F401
     with ProcessPoolExecutor(max_workers=n_jobs, mp_context=process_context()) as pool:
         for result in pool.map(run_unit, units):
             outputs.extend(result)
@@ -233,12 +230,19 @@ def run_units(units: list[WorkUnit], n_jobs: int) -> list[tuple[str, pd.DataFram
 
 
 def process_context():
-    """Fork where available: workers inherit the already imported pandas/statsforecast.
+    """A fork server with this module preloaded: workers start from a clean, already-imported process.
 
-    Spawned workers would re-import them, several seconds each, a real share of the budget.
+    Plain fork would copy the caller whole, and the caller may be a web or Celery process holding open
+    database and Redis connections (a forked child touching a shared socket hangs both); spawn would
+    re-import pandas and statsforecast in every worker, several seconds each. The fork server is started
+    once per process, imports this module once, and forks workers from itself.
     """
     methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("fork" if "fork" in methods else None)
+    if "forkserver" not in methods:
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    return context
 
 
 def unit_cost(unit: WorkUnit) -> float:
@@ -255,7 +259,7 @@ def product_profiles(demand: pd.DataFrame, settings: SelectionSettings) -> pd.Da
     profiles = pd.DataFrame(
         {
             "history_days": grouped.size(),
-            "selling_days": grouped["y"].apply(lambda values: int((values > 0).sum())),
+            "selling_days": (demand["y"] > 0).groupby(demand["unique_id"], sort=True).sum().astype(int),
             "volume": grouped["y"].sum(),
             "span_days": (grouped["ds"].max() - grouped["ds"].min()).dt.days,
             "recent_share": (recent["y"] > 0).groupby(recent["unique_id"], sort=True).mean(),
@@ -299,7 +303,8 @@ def plan_units(
     level: int,
 ) -> list[WorkUnit]:
     """Split the products into work units by group, backtest windows and chunk size."""
-    units = []
+    specs: list[tuple[tuple[str, ...], tuple[str, ...], int]] = []
+    plain: dict = {}  # unique_id -> index into specs
     for (group, n_windows), members in profiles.groupby(["group", "n_windows"], sort=True):
         if group == "fallback":
             models: tuple[str, ...] = (FALLBACK.name,)
@@ -307,32 +312,34 @@ def plan_units(
             windows = 0
         else:
             extra = settings.regular_models if group == "regular" else ()
-            models = tuple(dict.fromkeys(settings.common_models + extra + settings.reference_models))
             ensemble = settings.regular_ensemble if group == "regular" else settings.intermittent_ensemble
-            models = tuple(dict.fromkeys(models + ensemble))
+            models = tuple(
+                dict.fromkeys(settings.common_models + extra + settings.reference_models + ensemble)
+            )
             windows = int(n_windows)
-        ids = members.index.to_numpy()
-        for start in range(0, len(ids), settings.chunk_size):
-            chunk = demand[demand["unique_id"].isin(ids[start : start + settings.chunk_size])]
+        for start in range(0, len(members), settings.chunk_size):
+            plain.update(dict.fromkeys(members.index[start : start + settings.chunk_size], len(specs)))
+            specs.append((models, ensemble, windows))
+    prophet: dict = {}
+    for n_windows, members in profiles[profiles["prophet"]].groupby("n_windows", sort=True):
+        for start in range(0, len(members), settings.prophet_chunk_size):
+            prophet.update(
+                dict.fromkeys(members.index[start : start + settings.prophet_chunk_size], len(specs))
+            )
+            specs.append((("Prophet",), (), int(n_windows)))
+
+    units = []
+    # One pass over the frame per mapping rather than one filter per chunk.
+    for unit_of in (plain, prophet):
+        if not unit_of:
+            continue
+        keys = demand["unique_id"].map(unit_of)
+        present = keys.notna().to_numpy()
+        for key, chunk in demand[present].groupby(keys[present].astype(int), sort=False):
+            models, ensemble, windows = specs[key]
             units.append(
                 WorkUnit(
                     chunk, models, ensemble, season_length, horizon, settings.backtest_horizon, windows, level
-                )
-            )
-    for n_windows, members in profiles[profiles["prophet"]].groupby("n_windows", sort=True):
-        ids = members.index.to_numpy()
-        for start in range(0, len(ids), settings.prophet_chunk_size):
-            chunk = demand[demand["unique_id"].isin(ids[start : start + settings.prophet_chunk_size])]
-            units.append(
-                WorkUnit(
-                    chunk,
-                    ("Prophet",),
-                    (),
-                    season_length,
-                    horizon,
-                    settings.backtest_horizon,
-                    int(n_windows),
-                    level,
                 )
             )
     return units
@@ -431,7 +438,7 @@ def assemble_points(
     dated = forecasts.merge(steps, on="step", how="inner")
     calendar = pd.DataFrame(
         {
-            "unique_id": np.repeat(np.asarray(ids, dtype=object), horizon_days),
+            "unique_id": np.repeat(np.asarray(ids), horizon_days),
             "ds": np.tile(future_dates(end_date, horizon_days).to_numpy(), len(ids)),
         }
     )
@@ -593,6 +600,19 @@ def select_and_forecast(
         scores, forecast_ok, settings.challenger_margin, not_selectable=settings.reference_models
     )
 
+    # Say which ensemble: its members differ between regular and intermittent products.
+    members = {
+        "regular": ", ".join(settings.regular_ensemble),
+        "intermittent": ", ".join(settings.intermittent_ensemble),
+    }
+    is_ensemble = chosen["model"] == ENSEMBLE
+    chosen.loc[is_ensemble, "note"] = (
+        "mean of "
+        + chosen.loc[is_ensemble, "unique_id"].map(profiles["group"]).map(members)
+        + "; "
+        + chosen.loc[is_ensemble, "note"]
+    )
+
     fallback_ids = profiles.index[profiles["group"] == "fallback"]
     # A product whose every candidate failed falls back too, and says so.
     failed = profiles.index.difference(fallback_ids).difference(chosen["unique_id"])
@@ -612,7 +632,9 @@ def select_and_forecast(
             "note": fallback_notes,
         }
     )
-    choices = pd.concat([chosen, fallback_choices], ignore_index=True)
+    choices = pd.concat([frame for frame in (chosen, fallback_choices) if len(frame)], ignore_index=True)
+    # Keep the caller's id type (an empty part of the concatenation would turn ints into floats).
+    choices["unique_id"] = choices["unique_id"].astype(profiles.index.dtype)
     choices["history_days"] = choices["unique_id"].map(profiles["history_days"]).astype(int)
     choices = choices.sort_values("unique_id", kind="stable").reset_index(drop=True)[CHOICE_COLUMNS]
 

@@ -3,22 +3,28 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from accounts.models import Business, Membership, Role, User
+from apps.churn.services import customers_score
+from apps.forecasting.models import ForecastRun
+from apps.forecasting.services import forecast_run_execute
 
 DEMO_EMAIL = "demo@smartmarket.local"
 DEMO_PASSWORD = "demo-merchant-2026"
 
 
 class Command(BaseCommand):
-    help = "Create the demo merchant (a login, a business and a year of synthetic sales), once."
+    help = "Create the demo merchant once: a login, a year of synthetic sales, customer scores, forecasts."
 
     def handle(self, *args, **options):
-        with transaction.atomic():
-            user = User.objects.filter(email=DEMO_EMAIL).first()
-            if user is None:
+        if User.objects.filter(email=DEMO_EMAIL).exists():
+            self.stdout.write("The demo merchant exists already.")
+        else:
+            with transaction.atomic():
                 user = User.objects.create_superuser(DEMO_EMAIL, DEMO_PASSWORD, name="Demo Merchant")
                 business = Business.objects.create(name="Demo Corner Shop")
                 Membership.objects.create(business=business, user=user, role=Role.OWNER)
                 call_command("generate_synthetic_transactions", business=business.pk, stdout=self.stdout)
-            else:
-                self.stdout.write("The demo merchant exists already.")
+            self.stdout.write("Scoring customers and fitting forecasts…")
+            customers_score(business=business, trigger="seed")
+            run = ForecastRun.objects.for_business(business).create(business=business)
+            forecast_run_execute(run_id=run.pk)  # in the foreground: the demo should open with forecasts
         self.stdout.write(self.style.SUCCESS(f"Login: {DEMO_EMAIL} / {DEMO_PASSWORD}"))

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ml_models.forecasting import SelectionSettings, select_and_forecast
+from ml_models.forecasting import SelectionSettings, build_daily_demand, select_and_forecast
 
 from .builders import demand_frame, intermittent_pattern, weekly_pattern
 
@@ -180,3 +180,26 @@ def test_a_business_with_only_new_products_gets_fallbacks_for_all():
     assert result.choices["model"].tolist() == ["RecentMean28", "RecentMean28"]
     assert result.scores.empty
     assert result.points.groupby("unique_id")["predicted"].max().tolist() == [2.0, 1.0]
+
+
+def test_integer_product_ids_from_the_database_go_through_unchanged():
+    # Given sales lines keyed by integer product ids, as the app stores them
+    days = pd.date_range("2024-01-01", END, freq="D")
+    days = days[days.dayofweek != 5]
+    rng = np.random.default_rng(11)
+    sales = pd.DataFrame(
+        {
+            "product_id": np.repeat([101, 202], len(days)),
+            "date": np.tile(days, 2),
+            "quantity": np.concatenate([rng.poisson(6, len(days)), rng.poisson(1, len(days))]),
+        }
+    )
+
+    # When demand is built and models are selected
+    demand = build_daily_demand(sales, end_date=END)
+    result = select_and_forecast(demand, horizons=(7,), n_jobs=1)
+
+    # Then both products come back under their integer ids, with a backtested model
+    assert result.choices["unique_id"].tolist() == [101, 202]
+    assert result.choices["mase"].notna().all()
+    assert result.points["unique_id"].dtype == np.int64
