@@ -88,8 +88,13 @@ class PostgresSalesLoader:
         self.business = upload.business
         self.params = {"business": upload.business_id, "tz": upload.business.timezone, "upload": upload.pk}
 
-    def load(self, rows: pd.DataFrame) -> ChunkResult:
+    def prepare(self, rows: pd.DataFrame) -> tuple[int, str]:
+        """Rows in the staging table's shape, as COPY text: no database, so it can run ahead in a thread."""
         frame = prepare_sales(rows)
+        return len(frame), csv_text(frame)
+
+    def load(self, prepared: tuple[int, str]) -> ChunkResult:
+        staged, text = prepared
         with connection.cursor() as cursor:
             # A chunk's rows and the line it reached commit together, so a commit lost in a crash is a
             # chunk imported again, idempotently: no need to wait for the WAL flush (most of a chunk's time).
@@ -110,7 +115,7 @@ class PostgresSalesLoader:
             with cursor.cursor.copy(
                 f"COPY ingest_staging ({', '.join(STAGING_COLUMNS)}) FROM STDIN WITH (FORMAT csv)"
             ) as copy:
-                copy.write(csv_text(frame))
+                copy.write(text)
             cursor.execute("ANALYZE ingest_staging")
             for statement in (MATCH_PRODUCTS_BY_NAME, NAME_NEW_PRODUCTS, UPSERT_PRODUCTS, UPSERT_CUSTOMERS):
                 cursor.execute(statement, self.params)
@@ -120,7 +125,7 @@ class PostgresSalesLoader:
         apply_counted_sales(
             upload=self.upload, sold={product_id: sold for product_id, _, sold in per_product if sold}
         )
-        return ChunkResult(imported=imported, skipped=len(frame) - imported)
+        return ChunkResult(imported=imported, skipped=staged - imported)
 
 
 # Point-of-sale rows have no SKU: match them to an existing product by name, case ignored.
@@ -197,6 +202,9 @@ class OrmSalesLoader:
     def __init__(self, *, upload):
         self.upload = upload
         self.business = upload.business
+
+    def prepare(self, rows: pd.DataFrame) -> pd.DataFrame:
+        return rows
 
     def load(self, rows: pd.DataFrame) -> ChunkResult:
         frame = prepare_sales(rows)
@@ -348,6 +356,9 @@ class InventoryLoader:
     def __init__(self, *, upload):
         self.upload = upload
         self.business = upload.business
+
+    def prepare(self, rows: pd.DataFrame) -> pd.DataFrame:
+        return rows
 
     def load(self, rows: pd.DataFrame) -> ChunkResult:
         products = Product.objects.for_business(self.business)

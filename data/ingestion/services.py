@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from data import parsing
 from data.ingestion.loaders import InventoryLoader, sales_loader
+from data.ingestion.prefetch import prefetched
 from data.models import UploadRecord, UploadRowError
 from project.common.exceptions import ApplicationError, ConflictError, PayloadTooLarge
 
@@ -188,11 +189,11 @@ def upload_process(*, upload_id: int) -> UploadRecord | None:
     errors_kept = upload.row_errors.count()
     try:
         with _open(upload, upload.file.path) as reader:
-            for chunk in reader:
-                if chunk.last_line <= upload.last_line_done:
+            for chunk, prepared in prefetched(reader, lambda chunk: _prepare(loader, chunk, upload)):
+                if prepared is None:
                     continue  # committed by an earlier attempt
                 with transaction.atomic():
-                    result = loader.load(chunk.rows) if len(chunk.rows) else None
+                    result = loader.load(prepared) if len(chunk.rows) else None
                     room = max(settings.UPLOAD_ERRORS_KEPT - errors_kept, 0)
                     UploadRowError.objects.bulk_create(
                         [
@@ -226,6 +227,13 @@ def upload_process(*, upload_id: int) -> UploadRecord | None:
     _finish(upload)
     _after_import(upload)
     return upload
+
+
+def _prepare(loader, chunk, upload: UploadRecord):
+    """The loader's database-free work on a chunk (runs in the prefetch thread); None for a done chunk."""
+    if chunk.last_line <= upload.last_line_done:
+        return None
+    return loader.prepare(chunk.rows)
 
 
 def _finish(upload: UploadRecord, *, failed: str | None = None) -> UploadRecord:

@@ -236,12 +236,17 @@ def process_context():
     database and Redis connections (a forked child touching a shared socket hangs both); spawn would
     re-import pandas and statsforecast in every worker, several seconds each. The fork server is started
     once per process, imports this module once, and forks workers from itself.
+
+    The model libraries (statsforecast, Prophet) are imported lazily by the models, so they are
+    preloaded too; otherwise every worker of every refresh would import them again. The first
+    refresh in a process pays for starting the server once (a few seconds), later ones do not.
     """
     methods = multiprocessing.get_all_start_methods()
     if "forkserver" not in methods:
         return multiprocessing.get_context("spawn")
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__])
+    # The fork server skips a module that fails to import, so Prophet stays optional.
+    context.set_forkserver_preload([__name__, "statsforecast.models", "prophet"])
     return context
 
 

@@ -4,7 +4,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ml_models.forecasting import SelectionSettings, build_daily_demand, select_and_forecast
+from ml_models.forecasting import (
+    SeasonalNaive,
+    SelectionSettings,
+    build_daily_demand,
+    forecast_with,
+    select_and_forecast,
+)
 
 from .builders import demand_frame, intermittent_pattern, weekly_pattern
 
@@ -203,3 +209,23 @@ def test_integer_product_ids_from_the_database_go_through_unchanged():
     assert result.choices["unique_id"].tolist() == [101, 202]
     assert result.choices["mase"].notna().all()
     assert result.points["unique_id"].dtype == np.int64
+
+
+def test_one_model_for_every_product_uses_the_same_calendar_layout():
+    # Given a weekly product and a product with a single day of history
+    demand = pd.concat(
+        [
+            demand_frame({"weekly": weekly_pattern(10, end=END)}, end=END),
+            demand_frame({"new": [4.0]}, end=END),
+        ]
+    )
+
+    # When the seasonal naive alone forecasts 9 days
+    points = forecast_with(SeasonalNaive(), demand, 9).set_index(["unique_id", "ds"])["predicted"]
+
+    # Then Saturday 29 June is closed (0), Monday 1 July repeats last Monday, and the product with
+    # one day of history repeats that day on every open day
+    last_monday = demand[(demand["unique_id"] == "weekly") & (demand["ds"] == "2024-06-24")]["y"].iloc[0]
+    assert points[("weekly", pd.Timestamp("2024-06-29"))] == 0.0
+    assert points[("weekly", pd.Timestamp("2024-07-01"))] == last_monday
+    assert points.loc["new"].tolist() == [0.0, 4.0, 4.0, 4.0, 4.0, 4.0, 4.0, 0.0, 4.0]
