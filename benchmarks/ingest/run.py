@@ -15,7 +15,6 @@ import gzip
 import io
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -47,18 +46,6 @@ def peak_rss_mb(pid: int) -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return float("nan")
-
-
-def pool_children(pid: int) -> list[int]:
-    children = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if int(fields[1]) == pid:
-            children.append(int(stat.parent.name))
-    return children
 
 
 def main() -> None:
@@ -99,33 +86,15 @@ def end_to_end(csv_path: Path, workdir: Path) -> dict:
     from accounts.services import user_register
     from data.models import Transaction, UploadRecord
     from project.celery import app
+    from tests.worker import WorkerProcess
 
     user, business = user_register(
         email="bench@example.com", password="bench-password-1234", name="Bench", business_name="Bench"
     )
     app.control.purge()
-    log = open(workdir / "worker.log", "wb")  # noqa: SIM115 - closed after the worker stops
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "project",
-            "worker",
-            "--concurrency=1",
-            "--loglevel=WARNING",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ],
-        cwd=ROOT,
-        env={**os.environ, "DATABASE_CONN_MAX_AGE": "0"},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    while not app.control.ping(timeout=0.5):
-        time.sleep(0.2)
+    worker = WorkerProcess(
+        log_path=workdir / "worker.log", extra_env={"ML_REFRESH_AFTER_UPLOAD": "0"}
+    ).start()
     try:
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
@@ -140,7 +109,7 @@ def end_to_end(csv_path: Path, workdir: Path) -> dict:
         peak = 0.0
         while True:
             upload = UploadRecord.objects.unscoped().get(pk=upload_id)
-            for child in pool_children(worker.pid):
+            for child in worker.pool_children():
                 with contextlib.suppress(OSError):  # the child may exit between listing and reading
                     peak = max(peak, peak_rss_mb(child))
             if upload.status in {"completed", "failed"}:
@@ -148,9 +117,7 @@ def end_to_end(csv_path: Path, workdir: Path) -> dict:
             time.sleep(0.05)
         elapsed = time.perf_counter() - started
     finally:
-        worker.terminate()
-        worker.wait(timeout=30)
-        log.close()
+        worker.stop()
     lines = Transaction.objects.for_business(business).count()
     return {
         "rows in the file": upload.rows_total,

@@ -45,6 +45,21 @@ def name_sku(name: str) -> str:
     return "-".join(name.upper().split())[:64]
 
 
+def fill_skus_by_name(frame: pd.DataFrame, products) -> None:
+    """Rows known only by product name take the SKU of the product with that name (case ignored), or a
+    SKU made from the name for a new product. The ORM twin of MATCH_PRODUCTS_BY_NAME below."""
+    nameless = frame.sku.isna()
+    if not nameless.any():
+        return
+    names = frame.product_name[nameless]
+    by_name = dict(
+        products.annotate(lowered=Lower("name"))
+        .filter(lowered__in=set(names.str.lower()))
+        .values_list("lowered", "sku")
+    )
+    frame.loc[nameless, "sku"] = names.str.lower().map(by_name).fillna(names.map(name_sku))
+
+
 def prepare_sales(rows: pd.DataFrame) -> pd.DataFrame:
     """The parser's rows in the staging table's shape (customers known only by email keep the email)."""
     frame = pd.DataFrame(
@@ -209,19 +224,8 @@ class OrmSalesLoader:
     def load(self, rows: pd.DataFrame) -> ChunkResult:
         frame = prepare_sales(rows)
         products = Product.objects.for_business(self.business)
-        nameless = frame.sku.isna()
-        if nameless.any():
-            by_name = dict(
-                products.annotate(lowered=Lower("name"))
-                .filter(lowered__in=set(frame.product_name[nameless].str.lower()))
-                .values_list("lowered", "sku")
-            )
-            lowered = frame.product_name[nameless].str.lower()
-            frame.loc[nameless, "sku"] = lowered.map(by_name).fillna(
-                frame.product_name[nameless].map(name_sku)
-            )
-        tz = timezone.get_fixed_timezone(0) if self.business.timezone == "UTC" else None
-        frame["ts"] = frame.ts.dt.tz_localize(tz or self.business.timezone)
+        fill_skus_by_name(frame, products)
+        frame["ts"] = frame.ts.dt.tz_localize(self.business.timezone)
 
         latest = frame.sort_values(["sku", "ts"]).drop_duplicates("sku", keep="last")
         products.bulk_create(
@@ -363,17 +367,7 @@ class InventoryLoader:
     def load(self, rows: pd.DataFrame) -> ChunkResult:
         products = Product.objects.for_business(self.business)
         frame = rows.copy()
-        nameless = frame.sku.isna()
-        if nameless.any():
-            by_name = dict(
-                products.annotate(lowered=Lower("name"))
-                .filter(lowered__in=set(frame.product_name[nameless].str.lower()))
-                .values_list("lowered", "sku")
-            )
-            lowered = frame.product_name[nameless].str.lower()
-            frame.loc[nameless, "sku"] = lowered.map(by_name).fillna(
-                frame.product_name[nameless].map(name_sku)
-            )
+        fill_skus_by_name(frame, products)
         frame = frame.drop_duplicates("sku", keep="last")
         present = [field for field in INVENTORY_FIELDS if field in frame.columns]
         existing = {product.sku: product for product in products.filter(sku__in=list(frame.sku))}
