@@ -224,6 +224,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # Model fitting: processes per forecast run, and how long after an upload a refresh waits for more.
 ML_JOBS = int(os.environ.get("ML_JOBS", str(os.cpu_count() or 1)))
 ML_DEBOUNCE_SECONDS = int(os.environ.get("ML_DEBOUNCE_SECONDS", "60"))
+# A forecast run still active after this long lost its worker: the next refresh replaces it.
+FORECAST_RUN_ABANDONED_AFTER = env_duration("FORECAST_RUN_ABANDONED_AFTER", "2h")
 # Refresh forecasts and customer scores after an upload completes (off in the test suite unless asked).
 ML_REFRESH_AFTER_UPLOAD = env_bool("ML_REFRESH_AFTER_UPLOAD", not TESTING)
 

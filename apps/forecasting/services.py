@@ -26,9 +26,19 @@ BATCH_PRODUCTS = 500
 
 
 def forecast_refresh_request(*, business, trigger: str = ForecastRun.Trigger.MANUAL) -> ForecastRun:
-    """The business's active run, or a new one queued after commit."""
+    """The business's active run, or a new one queued after commit.
+
+    A run active for longer than ``FORECAST_RUN_ABANDONED_AFTER`` lost its worker and its message: it is
+    failed, so that it does not hold the business's one active slot for ever.
+    """
     active = ForecastRun.objects.for_business(business).filter(
         status__in=[ForecastRun.Status.PENDING, ForecastRun.Status.PROCESSING]
+    )
+    abandoned_before = timezone.now() - settings.FORECAST_RUN_ABANDONED_AFTER
+    active.filter(created_at__lt=abandoned_before).update(
+        status=ForecastRun.Status.FAILED,
+        detail="Abandoned: no worker finished it.",
+        finished_at=timezone.now(),
     )
     run = active.first()
     if run is not None:

@@ -4,6 +4,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from apps.forecasting.models import ForecastRun, ProductForecast
 from apps.forecasting.services import forecast_run_execute
@@ -185,3 +186,17 @@ def test_points_cover_the_longest_horizon_and_shorter_ones_are_prefixes(client, 
     assert len(quarter) == 90
     assert quarter[:7] == week
     assert quarter[-1]["date"] == "2012-03-08"
+
+
+def test_a_run_abandoned_by_its_worker_does_not_block_refreshes(api, business, settings):
+    stuck = ForecastRun.objects.for_business(business).create(business=business, status="processing")
+    ForecastRun.objects.for_business(business).filter(pk=stuck.pk).update(
+        created_at=timezone.now() - settings.FORECAST_RUN_ABANDONED_AFTER * 2
+    )
+
+    response = api.post("/api/data/forecast/refresh/")
+
+    assert response.status_code == 202
+    assert response.json()["id"] != stuck.pk
+    stuck.refresh_from_db()
+    assert (stuck.status, stuck.detail) == ("failed", "Abandoned: no worker finished it.")
