@@ -1,8 +1,21 @@
 import django_filters
+from django import forms
 from django.db.models import Q
 
-from data.models import Customer, Product, StockMovement, Transaction
+from data.models import Customer, Product, StockAlert, StockMovement, Transaction
 from data.selectors import StockStatus
+
+
+class IdFilter(django_filters.NumberFilter):
+    """A record id. Not a model choice: choices would be checked against every business's rows (a 400
+    for ids that exist nowhere, 200 for another business's) and the queryset is scoped already."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", 2**63 - 1)
+        super().__init__(*args, **kwargs)
 
 
 class ProductFilter(django_filters.FilterSet):
@@ -19,9 +32,19 @@ class ProductFilter(django_filters.FilterSet):
 
 
 class StockMovementFilter(django_filters.FilterSet):
+    product = IdFilter(field_name="product_id")
+
     class Meta:
         model = StockMovement
         fields = ["product", "reason"]
+
+
+class StockAlertFilter(django_filters.FilterSet):
+    product = IdFilter(field_name="product_id")
+
+    class Meta:
+        model = StockAlert
+        fields = ["product", "kind", "acknowledged"]
 
 
 class TransactionFilter(django_filters.FilterSet):
@@ -29,8 +52,8 @@ class TransactionFilter(django_filters.FilterSet):
     end = django_filters.DateFilter(
         field_name="timestamp", lookup_expr="date__lte", label="To date (inclusive)"
     )
-    product = django_filters.NumberFilter(field_name="product_id")
-    customer = django_filters.NumberFilter(field_name="customer_id")
+    product = IdFilter(field_name="product_id")
+    customer = IdFilter(field_name="customer_id")
 
     class Meta:
         model = Transaction

@@ -11,6 +11,11 @@ from data.models import (
 )
 from data.selectors import StockStatus
 
+# Bounds on what one request may say: a line of a million units at a million each still fits the
+# money columns (14 digits), and every count fits PostgreSQL's integer.
+MAX_UNITS = 1_000_000
+MAX_PRICE = 1_000_000
+
 
 class TenantPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
     """A reference to a record of the caller's business; another business's id does not exist."""
@@ -28,7 +33,7 @@ class TenantPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
 
 class ProductSerializer(serializers.ModelSerializer):
     stock_status = serializers.ChoiceField(choices=StockStatus.CHOICES, read_only=True)
-    stock_quantity = serializers.IntegerField(min_value=0, required=False, default=0)
+    stock_quantity = serializers.IntegerField(min_value=0, max_value=MAX_UNITS, required=False, default=0)
 
     class Meta:
         model = Product
@@ -48,7 +53,12 @@ class ProductSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["id", "counted_at", "created_at", "updated_at"]
-        extra_kwargs = {"unit_price": {"min_value": 0}, "unit_cost": {"min_value": 0}}
+        extra_kwargs = {
+            "unit_price": {"min_value": 0, "max_value": MAX_PRICE},
+            "unit_cost": {"min_value": 0, "max_value": MAX_PRICE},
+            "reorder_point": {"max_value": MAX_UNITS},
+            "lead_time_days": {"max_value": 365},
+        }
 
     def validate_sku(self, value: str) -> str:
         value = value.strip()
@@ -106,8 +116,8 @@ class StockMovementSerializer(serializers.ModelSerializer):
 
 
 class StockAdjustSerializer(serializers.Serializer):
-    product_id = serializers.IntegerField()
-    change = serializers.IntegerField()
+    product_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
+    change = serializers.IntegerField(min_value=-MAX_UNITS, max_value=MAX_UNITS)
     reason = serializers.ChoiceField(
         choices=[StockMovement.Reason.ADJUSTMENT, StockMovement.Reason.RETURN, StockMovement.Reason.RECEIPT],
         default=StockMovement.Reason.ADJUSTMENT,
@@ -134,7 +144,10 @@ class TransactionSerializer(serializers.ModelSerializer):
     customer = TenantPrimaryKeyRelatedField(Customer, required=False, allow_null=True)
     product_sku = serializers.CharField(source="product.sku", read_only=True)
     product_name = serializers.CharField(source="product.name", read_only=True)
-    unit_price = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=0, required=False)
+    unit_price = serializers.DecimalField(
+        max_digits=14, decimal_places=2, min_value=0, max_value=MAX_PRICE, required=False
+    )
+    quantity = serializers.IntegerField(min_value=-MAX_UNITS, max_value=MAX_UNITS)
     invoice = serializers.CharField(max_length=64, required=False, allow_blank=True)
     timestamp = serializers.DateTimeField(required=False)
 

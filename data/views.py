@@ -11,7 +11,7 @@ from rest_framework.views import APIView
 
 from accounts.tenancy.views import TenantAPIView, TenantModelViewSet, TenantReadOnlyViewSet, TenantViewMixin
 from data import selectors, services
-from data.filters import ProductFilter, StockMovementFilter, TransactionFilter
+from data.filters import ProductFilter, StockAlertFilter, StockMovementFilter, TransactionFilter
 from data.ingestion import services as ingestion
 from data.models import UploadRecord
 from data.serializers import (
@@ -64,7 +64,7 @@ class InventoryReportView(TenantAPIView):
 
 class StockAlertViewSet(TenantReadOnlyViewSet):
     serializer_class = StockAlertSerializer
-    filterset_fields = ["kind", "acknowledged", "product"]
+    filterset_class = StockAlertFilter
     ordering_fields = ["created_at", "kind"]
 
     def get_tenant_queryset(self, business):

@@ -156,3 +156,52 @@ def test_concurrent_stock_changes_are_exact_and_never_negative():
     assert movements.count() == 150
     assert sorted(movements.values_list("stock_after", flat=True)) == list(range(0, 1500, 10))
     assert Product.objects.for_business(business).filter(stock_quantity__lt=0).count() == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("url", "body", "field"),
+    [
+        ("/api/data/transactions/", {"quantity": 10**12}, "quantity"),
+        ("/api/data/transactions/", {"quantity": 1, "unit_price": "10000000.00"}, "unit_price"),
+        ("/api/data/inventory/adjust-stock/", {"change": 10**12}, "change"),
+        ("/api/data/inventory/adjust-stock/", {"change": 1, "product_id": 10**20}, "product_id"),
+        (
+            "/api/data/inventory/products/",
+            {"sku": "BIG", "name": "Big", "stock_quantity": 10**12},
+            "stock_quantity",
+        ),
+        (
+            "/api/data/inventory/products/",
+            {"sku": "BIG", "name": "Big", "reorder_point": 10**12},
+            "reorder_point",
+        ),
+    ],
+)
+def test_numbers_out_of_range_are_400_naming_the_field(api, business, url, body, field):
+    product = ProductFactory(business=business, stock_quantity=5)
+    body = {"product": product.pk, "product_id": product.pk, **body}
+
+    response = api.post(url, body, format="json")
+
+    assert response.status_code == 400
+    assert field in response.json()
+    product.refresh_from_db()
+    assert product.stock_quantity == 5
+    assert not Transaction.objects.for_business(business).exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "url",
+    ["/api/data/transactions/", "/api/data/inventory/movements/", "/api/data/inventory/alerts/"],
+)
+def test_id_filters_tell_nothing_about_other_businesses(api, business, url):
+    foreign = ProductFactory(stock_quantity=0)  # another business's product, with an alert of its own
+    services.alerts_sync(business=foreign.business, products=[foreign])
+    foreign_answer = api.get(f"{url}?product={foreign.pk}")
+    missing_answer = api.get(f"{url}?product=987654321")
+
+    assert (foreign_answer.status_code, foreign_answer.json()["count"]) == (200, 0)
+    assert (missing_answer.status_code, missing_answer.json()["count"]) == (200, 0)
+    assert api.get(f"{url}?product={10**20}").status_code == 400
