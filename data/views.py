@@ -1,6 +1,5 @@
 """Thin views over the merchant's books: validate, call one service or selector, serialize."""
 
-from django.conf import settings
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, mixins, permissions, status, viewsets
@@ -26,7 +25,6 @@ from data.serializers import (
     UploadCreateSerializer,
     UploadSerializer,
 )
-from project.common.exceptions import PayloadTooLarge
 
 
 class ProductViewSet(TenantModelViewSet):
@@ -133,11 +131,7 @@ class UploadCreateView(TenantAPIView):
     )
     def post(self, request):
         # Refuse an oversized body before reading it: DRF parses the multipart body on first access.
-        declared = int(request.META.get("CONTENT_LENGTH") or 0)
-        if declared > settings.UPLOAD_MAX_BYTES + 64 * 1024:
-            raise PayloadTooLarge(
-                f"The file is larger than the {settings.UPLOAD_MAX_BYTES // (1024 * 1024)} MB limit."
-            )
+        ingestion.upload_size_check(int(request.META.get("CONTENT_LENGTH") or 0), allowance=64 * 1024)
         serializer = UploadCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         options = ingestion.upload_options_clean(

@@ -45,16 +45,17 @@ def segment_summary(*, business) -> dict:
     by_segment = {row["segment"]: row for row in rows}
     results = []
     for segment in ml.SEGMENTS:
-        row = by_segment.get(segment)
+        row = by_segment.get(segment, {})
+        segment_revenue = float(row.get("revenue") or 0)
         results.append(
             {
                 "segment": segment,
-                "count": row["count"] if row else 0,
-                "revenue": round(float(row["revenue"]), 2) if row else 0.0,
-                "revenue_share": round(float(row["revenue"]) / revenue, 4) if row and revenue else 0.0,
-                "average_recency_days": _round(row and row["average_recency_days"], 1),
-                "average_frequency": _round(row and row["average_frequency"], 2),
-                "average_monetary": _round(row and row["average_monetary"], 2),
+                "count": row.get("count", 0),
+                "revenue": round(segment_revenue, 2),
+                "revenue_share": round(segment_revenue / revenue, 4) if revenue else 0.0,
+                "average_recency_days": _round(row.get("average_recency_days"), 1),
+                "average_frequency": _round(row.get("average_frequency"), 2),
+                "average_monetary": _round(row.get("average_monetary"), 2),
                 "suggested_offer": ml.SUGGESTED_OFFERS[segment],
             }
         )
@@ -72,5 +73,6 @@ def segment_summary(*, business) -> dict:
     }
 
 
-def _round(value, places: int):
-    return None if value is None or value is False else round(float(value), places)
+def _round(value, places: int) -> float | None:
+    """An average for JSON: None for an empty segment."""
+    return None if value is None else round(float(value), places)

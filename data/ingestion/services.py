@@ -44,8 +44,8 @@ def upload_options_clean(*, column_map=None, date_order: str = "auto") -> dict:
     return options
 
 
-def _open(upload: UploadRecord, path: str, chunk_size: int | None = None):
-    chunk_size = chunk_size or settings.UPLOAD_CHUNK_ROWS
+def _open(upload: UploadRecord, path: str):
+    chunk_size = settings.UPLOAD_CHUNK_ROWS
     if upload.kind == UploadRecord.Kind.INVENTORY:
         return parsing.open_inventory_file(
             path, column_map=upload.options.get("column_map"), chunk_size=chunk_size
@@ -68,8 +68,7 @@ def upload_create(
     which columns are missing. Re-sending the same bytes after a failure (say, with a column map) tries
     again with the new options.
     """
-    if file.size > settings.UPLOAD_MAX_BYTES:
-        raise PayloadTooLarge(_too_large_message())
+    upload_size_check(file.size)
     sha256 = _sha256(file)
     with transaction.atomic():
         upload = (
@@ -116,8 +115,12 @@ def _file_error(error, upload) -> ApplicationError:
     return UploadRejected(str(error), field="file", extra=extra)
 
 
-def _too_large_message() -> str:
-    return f"The file is larger than the {settings.UPLOAD_MAX_BYTES // (1024 * 1024)} MB limit."
+def upload_size_check(size_bytes: int, *, allowance: int = 0) -> None:
+    """413 for a file over ``UPLOAD_MAX_BYTES`` (``allowance`` covers a multipart body's own framing)."""
+    if size_bytes > settings.UPLOAD_MAX_BYTES + allowance:
+        raise PayloadTooLarge(
+            f"The file is larger than the {settings.UPLOAD_MAX_BYTES // (1024 * 1024)} MB limit."
+        )
 
 
 def _reset(upload: UploadRecord) -> None:

@@ -43,11 +43,12 @@ class Command(BaseCommand):
             chosen = [invoice for invoice in invoices if rng.random() < share]
             weights = rng.pareto(1.2, size=len(customer_ids)) + 0.05
             owners = rng.choice(customer_ids, size=len(chosen), p=weights / weights.sum())
-            by_customer: dict[int, list[str]] = {}
-            for invoice, customer_id in zip(chosen, owners, strict=True):
-                by_customer.setdefault(int(customer_id), []).append(invoice)
-            for customer_id, customer_invoices in by_customer.items():
-                anonymous.filter(invoice__in=customer_invoices).update(customer_id=customer_id)
+            owner_of = {invoice: int(owner) for invoice, owner in zip(chosen, owners, strict=True)}
+            lines = [line for line in anonymous.only("pk", "invoice") if line.invoice in owner_of]
+            for line in lines:
+                line.customer_id = owner_of[line.invoice]
+            Transaction.objects.for_business(business).bulk_update(lines, ["customer_id"], batch_size=2000)
+            by_customer = set(owner_of.values())
             spans = (
                 Transaction.objects.for_business(business)
                 .filter(customer_id__in=list(by_customer))
