@@ -213,6 +213,8 @@ CELERY_TIMEZONE = "UTC"
 UPLOAD_MAX_BYTES = int(os.environ.get("UPLOAD_MAX_BYTES", str(200 * 1024 * 1024)))
 # Rows per committed chunk: a killed import resumes after the last committed chunk.
 UPLOAD_CHUNK_ROWS = int(os.environ.get("UPLOAD_CHUNK_ROWS", "20000"))
+# PostgreSQL connections that load one upload's sales chunks side by side (they commit in file order).
+UPLOAD_LOAD_CONNECTIONS = int(os.environ.get("UPLOAD_LOAD_CONNECTIONS", "2"))
 # How many row errors an upload keeps (all are counted).
 UPLOAD_ERRORS_KEPT = 1000
 # An upload "processing" without a heartbeat for this long is presumed dead and queued again.

@@ -6,11 +6,12 @@ chunk loaded twice (a retried task, a re-uploaded or overlapping file) adds noth
 
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any, Protocol
 
 import pandas as pd
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -38,6 +39,24 @@ STAGING_COLUMNS = [
 class ChunkResult:
     imported: int
     skipped: int
+    # Units sold after each product's last count, by product id: stock to take away when the chunk settles.
+    sold: dict[int, int] = field(default_factory=dict)
+
+
+class ChunkLoader(Protocol):
+    """How one kind of file reaches the books, a chunk at a time, in four steps."""
+
+    def prepare(self, rows: pd.DataFrame) -> Any:
+        """No database: runs ahead in the prefetch thread while earlier chunks load."""
+
+    def stage(self, prepared: Any) -> Any:
+        """Work committed on its own before the chunk's transaction (it must be safe to repeat)."""
+
+    def insert(self, staged: Any) -> ChunkResult:
+        """In the chunk's transaction, possibly alongside another chunk's on another connection."""
+
+    def settle(self, result: ChunkResult) -> ChunkResult:
+        """In the chunk's transaction, in file order, just before it commits."""
 
 
 def name_sku(name: str) -> str:
@@ -95,8 +114,16 @@ def csv_text(frame: pd.DataFrame) -> str:
     return buffer.getvalue()
 
 
-class PostgresSalesLoader:
-    """COPY the chunk into a temporary staging table, then resolve it in four set-based statements."""
+class PostgresSalesLoader(ChunkLoader):
+    """COPY the chunk into a temporary staging table, then resolve it in set-based statements.
+
+    A chunk goes through three steps. :meth:`stage` loads the staging table and upserts the chunk's
+    products and customers in a short transaction of its own, so a new product is visible to the other
+    chunk in flight at once instead of making it wait for this chunk's commit. :meth:`insert` adds the
+    sale lines in the chunk's transaction; it takes no lock another chunk needs, so two chunks insert
+    side by side. :meth:`settle` then takes the sales after each product's last count off its stock, in
+    file order, under the product row locks of :func:`stock_apply`.
+    """
 
     def __init__(self, *, upload):
         self.upload = upload
@@ -108,39 +135,61 @@ class PostgresSalesLoader:
         frame = prepare_sales(rows)
         return len(frame), csv_text(frame)
 
-    def load(self, prepared: tuple[int, str]) -> ChunkResult:
+    def stage(self, prepared: tuple[int, str]) -> int:
         staged, text = prepared
-        with connection.cursor() as cursor:
-            # A chunk's rows and the line it reached commit together, so a commit lost in a crash is a
-            # chunk imported again, idempotently: no need to wait for the WAL flush (most of a chunk's time).
-            cursor.execute("SET LOCAL synchronous_commit = off")
-            # Tables that grew within the last minute have no statistics yet; estimated at a row or two, a
-            # customer join becomes a nested loop over every staged row. Chunks always want hash joins.
-            cursor.execute("SET LOCAL enable_nestloop = off")
+        with transaction.atomic(), connection.cursor() as cursor:
+            _tune_chunk_transaction(cursor)
             cursor.execute(
                 """
                 CREATE TEMPORARY TABLE IF NOT EXISTS ingest_staging (
                     line integer, invoice text, sku text, product_name text, category text,
                     quantity integer, unit_price numeric(14, 2), total numeric(14, 2), ts timestamp,
                     customer_id text, country text, payment_method text, line_key text
-                ) ON COMMIT DELETE ROWS
+                )
                 """
             )
-            cursor.execute("TRUNCATE ingest_staging")  # when chunks share one transaction (tests, savepoints)
+            cursor.execute("TRUNCATE ingest_staging")
             with cursor.cursor.copy(
                 f"COPY ingest_staging ({', '.join(STAGING_COLUMNS)}) FROM STDIN WITH (FORMAT csv)"
             ) as copy:
                 copy.write(text)
-            cursor.execute("ANALYZE ingest_staging")
+            # The join keys' statistics are what the planner needs to build its hashes on the right side.
+            cursor.execute("ANALYZE ingest_staging (sku, customer_id)")
             for statement in (MATCH_PRODUCTS_BY_NAME, NAME_NEW_PRODUCTS, UPSERT_PRODUCTS, UPSERT_CUSTOMERS):
                 cursor.execute(statement, self.params)
+        return staged
+
+    def insert(self, staged: int) -> ChunkResult:
+        with connection.cursor() as cursor:
+            _tune_chunk_transaction(cursor)
+            # Check the sale lines' foreign keys as they are inserted, alongside the other chunk, rather
+            # than at commit, which chunks take in turn.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute(INSERT_SALES, self.params)
             per_product = cursor.fetchall()
         imported = sum(lines for _, lines, _ in per_product)
-        apply_counted_sales(
-            upload=self.upload, sold={product_id: sold for product_id, _, sold in per_product if sold}
+        return ChunkResult(
+            imported=imported,
+            skipped=staged - imported,
+            sold={product_id: sold for product_id, _, sold in per_product if sold},
         )
-        return ChunkResult(imported=imported, skipped=staged - imported)
+
+    def settle(self, result: ChunkResult) -> ChunkResult:
+        apply_counted_sales(upload=self.upload, sold=result.sold)
+        return result
+
+
+def _tune_chunk_transaction(cursor) -> None:
+    # A chunk's rows and the line it reached commit together, so a commit lost in a crash is a chunk
+    # imported again, idempotently: no need to wait for the WAL flush (most of a chunk's time).
+    cursor.execute("SET LOCAL synchronous_commit = off")
+    # Tables that grew within the last minute have no statistics yet; estimated at a row or two, a
+    # customer join becomes a nested loop over every staged row. Chunks always want hash joins.
+    cursor.execute("SET LOCAL enable_nestloop = off")
+    # A chunk that waits on a lock held by another upload's chunk, itself waiting its turn in Python, is
+    # a deadlock PostgreSQL cannot see (two overlapping files imported at once): give up after a minute;
+    # the task's retry resumes from the last committed chunk.
+    cursor.execute("SET LOCAL lock_timeout = '60s'")
 
 
 # Point-of-sale rows have no SKU: match them to an existing product by name, case ignored.
@@ -158,10 +207,20 @@ WHERE sku IS NULL
 UPSERT_PRODUCTS = """
 INSERT INTO data_product (business_id, sku, name, category, unit_price, stock_quantity, reorder_point,
                           lead_time_days, created_at, updated_at)
-SELECT DISTINCT ON (sku) %(business)s, sku, coalesce(nullif(product_name, ''), sku), coalesce(category, ''),
-       greatest(unit_price, 0), 0, 0, 7, now(), now()
-FROM ingest_staging
-ORDER BY sku, (product_name IS NULL), ts DESC
+SELECT %(business)s, latest.sku, latest.name, latest.category, latest.unit_price, 0, 0, 7, now(), now()
+FROM (
+    SELECT DISTINCT ON (sku) sku, coalesce(nullif(product_name, ''), sku) AS name,
+           coalesce(category, '') AS category, greatest(unit_price, 0) AS unit_price
+    FROM ingest_staging
+    ORDER BY sku, (product_name IS NULL), ts DESC
+) AS latest
+LEFT JOIN data_product AS p ON p.business_id = %(business)s AND p.sku = latest.sku
+-- Products that are complete already are left alone (and unlocked); the others go in SKU order, so
+-- two chunks creating the same products queue rather than deadlock.
+WHERE p.id IS NULL
+   OR (p.name = p.sku AND latest.name <> latest.sku)
+   OR (p.category = '' AND latest.category <> '')
+ORDER BY latest.sku
 ON CONFLICT (business_id, sku) DO UPDATE SET
     name = CASE WHEN data_product.name = data_product.sku THEN EXCLUDED.name ELSE data_product.name END,
     category = CASE WHEN data_product.category = '' THEN EXCLUDED.category ELSE data_product.category END
@@ -181,10 +240,16 @@ SELECT %(business)s, customer_id,
 FROM ingest_staging
 WHERE customer_id IS NOT NULL
 GROUP BY customer_id
+ORDER BY customer_id
 ON CONFLICT (business_id, external_id) DO UPDATE SET
     country = CASE WHEN data_customer.country = '' THEN EXCLUDED.country ELSE data_customer.country END,
     first_purchase_at = least(data_customer.first_purchase_at, EXCLUDED.first_purchase_at),
     last_purchase_at = greatest(data_customer.last_purchase_at, EXCLUDED.last_purchase_at)
+WHERE (data_customer.country = '' AND EXCLUDED.country <> '')
+   OR EXCLUDED.first_purchase_at < data_customer.first_purchase_at
+   OR EXCLUDED.last_purchase_at > data_customer.last_purchase_at
+   OR (data_customer.first_purchase_at IS NULL AND EXCLUDED.first_purchase_at IS NOT NULL)
+   OR (data_customer.last_purchase_at IS NULL AND EXCLUDED.last_purchase_at IS NOT NULL)
 """
 # Returns, per product, the lines this chunk added and the units sold after the product's last count
 # (earlier sales are history: the count already reflects them).
@@ -209,7 +274,7 @@ GROUP BY i.product_id
 """
 
 
-class OrmSalesLoader:
+class OrmSalesLoader(ChunkLoader):
     """The same rules through the ORM, for the demo's SQLite database (slower, no COPY)."""
 
     batch = 900  # SQLite's limit on variables per statement, with room to spare
@@ -221,7 +286,10 @@ class OrmSalesLoader:
     def prepare(self, rows: pd.DataFrame) -> pd.DataFrame:
         return rows
 
-    def load(self, rows: pd.DataFrame) -> ChunkResult:
+    def stage(self, rows: pd.DataFrame) -> pd.DataFrame:
+        return rows
+
+    def insert(self, rows: pd.DataFrame) -> ChunkResult:
         frame = prepare_sales(rows)
         products = Product.objects.for_business(self.business)
         fill_skus_by_name(frame, products)
@@ -311,8 +379,11 @@ class OrmSalesLoader:
             product_id = product_ids[row.sku]
             if product_id in counted and row.ts.to_pydatetime() > counted[product_id]:
                 sold[product_id] = sold.get(product_id, 0) + row.quantity
-        apply_counted_sales(upload=self.upload, sold=sold)
-        return ChunkResult(imported=len(fresh), skipped=len(frame) - len(fresh))
+        return ChunkResult(imported=len(fresh), skipped=len(frame) - len(fresh), sold=sold)
+
+    def settle(self, result: ChunkResult) -> ChunkResult:
+        apply_counted_sales(upload=self.upload, sold=result.sold)
+        return result
 
     def _ids(self, queryset, field: str, values: pd.Series) -> dict:
         wanted = list(set(values.dropna()))
@@ -339,7 +410,7 @@ def apply_counted_sales(*, upload, sold: dict[int, int]) -> None:
         )
 
 
-def sales_loader(*, upload):
+def sales_loader(*, upload) -> ChunkLoader:
     return (
         PostgresSalesLoader(upload=upload)
         if connection.vendor == "postgresql"
@@ -350,7 +421,7 @@ def sales_loader(*, upload):
 INVENTORY_FIELDS = ["category", "unit_price", "unit_cost", "reorder_point", "lead_time_days"]
 
 
-class InventoryLoader:
+class InventoryLoader(ChunkLoader):
     """A stock count: creates or updates products, sets stock to the counted figure, records the difference.
 
     Counts are small files (one row per product), so the ORM is fast enough on every database; the
@@ -364,7 +435,10 @@ class InventoryLoader:
     def prepare(self, rows: pd.DataFrame) -> pd.DataFrame:
         return rows
 
-    def load(self, rows: pd.DataFrame) -> ChunkResult:
+    def stage(self, rows: pd.DataFrame) -> pd.DataFrame:
+        return rows
+
+    def insert(self, rows: pd.DataFrame) -> ChunkResult:
         products = Product.objects.for_business(self.business)
         frame = rows.copy()
         fill_skus_by_name(frame, products)
@@ -404,6 +478,9 @@ class InventoryLoader:
         products.filter(sku__in=list(counts.sku)).update(counted_at=now)
         alerts_sync(business=self.business, products=products.filter(sku__in=list(frame.sku)))
         return ChunkResult(imported=len(frame), skipped=len(rows) - len(frame))
+
+    def settle(self, result: ChunkResult) -> ChunkResult:
+        return result
 
 
 def _missing(value) -> bool:

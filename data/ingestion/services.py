@@ -1,16 +1,18 @@
 """The upload job: PENDING → PROCESSING → COMPLETED / FAILED, resumable chunk by chunk."""
 
+import functools
 import hashlib
 import logging
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from data import parsing
 from data.ingestion.loaders import InventoryLoader, sales_loader
+from data.ingestion.pipeline import ChunkPipeline
 from data.ingestion.prefetch import prefetched
 from data.models import UploadRecord, UploadRowError
 from project.common.exceptions import ApplicationError, ConflictError, PayloadTooLarge
@@ -179,7 +181,8 @@ def upload_process(*, upload_id: int) -> UploadRecord | None:
     """Import the file chunk by chunk; each chunk commits with the line it reached, so a rerun resumes.
 
     Row errors are counted and the first ``UPLOAD_ERRORS_KEPT`` stored; good rows import regardless.
-    A file that cannot be read at all fails the upload and leaves the books as they were.
+    A file that cannot be read at all fails the upload and leaves the books as they were. On PostgreSQL,
+    sales chunks load on ``UPLOAD_LOAD_CONNECTIONS`` connections at once and commit in file order.
     """
     upload = _claim(upload_id)
     if upload is None:
@@ -190,36 +193,44 @@ def upload_process(*, upload_id: int) -> UploadRecord | None:
         else sales_loader(upload=upload)
     )
     errors_kept = upload.row_errors.count()
+
+    def load(chunk, prepared, turn) -> None:
+        nonlocal errors_kept
+        staged = loader.stage(prepared) if len(chunk.rows) else None
+        with transaction.atomic():
+            result = loader.insert(staged) if len(chunk.rows) else None
+            turn()  # every earlier chunk has committed: this one settles and commits next
+            if result is not None:
+                loader.settle(result)
+            room = max(settings.UPLOAD_ERRORS_KEPT - errors_kept, 0)
+            UploadRowError.objects.bulk_create(
+                [
+                    UploadRowError(
+                        upload=upload, line=error.line, column=error.column[:120], message=error.message[:500]
+                    )
+                    for error in chunk.errors[:room]
+                ],
+                ignore_conflicts=True,
+            )
+            errors_kept += min(room, len(chunk.errors))
+            UploadRecord.objects.unscoped().filter(pk=upload.pk).update(
+                rows_total=F("rows_total") + chunk.rows_total,
+                rows_imported=F("rows_imported") + (result.imported if result else 0),
+                rows_skipped=F("rows_skipped") + (result.skipped if result else 0),
+                rows_failed=F("rows_failed") + len(chunk.errors),
+                last_line_done=chunk.last_line,
+                heartbeat_at=timezone.now(),
+            )
+
     try:
-        with _open(upload, upload.file.path) as reader:
+        with (
+            _open(upload, upload.file.path) as reader,
+            ChunkPipeline(width=_load_connections(upload)) as pipeline,
+        ):
             for chunk, prepared in prefetched(reader, lambda chunk: _prepare(loader, chunk, upload)):
-                if prepared is None:
-                    continue  # committed by an earlier attempt
-                with transaction.atomic():
-                    result = loader.load(prepared) if len(chunk.rows) else None
-                    room = max(settings.UPLOAD_ERRORS_KEPT - errors_kept, 0)
-                    UploadRowError.objects.bulk_create(
-                        [
-                            UploadRowError(
-                                upload=upload,
-                                line=error.line,
-                                column=error.column[:120],
-                                message=error.message[:500],
-                            )
-                            for error in chunk.errors[:room]
-                        ],
-                        ignore_conflicts=True,
-                    )
-                    errors_kept += min(room, len(chunk.errors))
-                    UploadRecord.objects.unscoped().filter(pk=upload.pk).update(
-                        rows_total=F("rows_total") + chunk.rows_total,
-                        rows_imported=F("rows_imported") + (result.imported if result else 0),
-                        rows_skipped=F("rows_skipped") + (result.skipped if result else 0),
-                        rows_failed=F("rows_failed") + len(chunk.errors),
-                        last_line_done=chunk.last_line,
-                        heartbeat_at=timezone.now(),
-                    )
-                upload.last_line_done = chunk.last_line
+                if prepared is not None:  # None: committed by an earlier attempt
+                    pipeline.submit(functools.partial(load, chunk, prepared))
+            pipeline.drain()
     except parsing.ParsingError as error:
         return _finish(upload, failed=str(error))
     upload.refresh_from_db()
@@ -230,6 +241,21 @@ def upload_process(*, upload_id: int) -> UploadRecord | None:
     _finish(upload)
     _after_import(upload)
     return upload
+
+
+def _load_connections(upload: UploadRecord) -> int:
+    """Connections that load this upload's chunks side by side: one unless sales go into PostgreSQL.
+
+    A caller already inside a transaction (a test, say) keeps every chunk on its own connection, since
+    other connections could not see its uncommitted rows.
+    """
+    if (
+        upload.kind == UploadRecord.Kind.TRANSACTIONS
+        and connection.vendor == "postgresql"
+        and not connection.in_atomic_block
+    ):
+        return max(settings.UPLOAD_LOAD_CONNECTIONS, 1)
+    return 1
 
 
 def _prepare(loader, chunk, upload: UploadRecord):

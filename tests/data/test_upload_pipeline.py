@@ -1,0 +1,111 @@
+"""Chunks loaded side by side on two connections: they overlap, commit in file order, stop at a failure."""
+
+import threading
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+from django.db.models import Count, Sum
+
+from data.ingestion.pipeline import ChunkPipeline
+from data.ingestion.services import _load_connections, upload_import_path
+from data.models import Customer, Product, Transaction, UploadRecord
+from tests.data.real_data import expected, read_rows, write_csv
+from tests.factories import MembershipFactory
+
+CENT = Decimal("0.01")
+
+
+def test_two_chunks_overlap_but_commit_in_file_order():
+    committed = []
+    second_is_waiting = threading.Event()
+
+    def first(turn):
+        # Chunk 1 reaches its turn while chunk 0 is still at work: the two really are in flight together.
+        assert second_is_waiting.wait(timeout=10)
+        turn()
+        committed.append(0)
+
+    def second(turn):
+        second_is_waiting.set()
+        turn()
+        committed.append(1)
+
+    with ChunkPipeline(width=2) as pipeline:
+        pipeline.submit(first)
+        pipeline.submit(second)
+        pipeline.drain()
+
+    assert committed == [0, 1]
+
+
+def test_a_failed_chunk_keeps_every_later_chunk_from_committing():
+    committed = []
+
+    def chunk(number):
+        def job(turn):
+            if number == 1:
+                raise RuntimeError("chunk 1 failed")
+            turn()
+            committed.append(number)
+
+        return job
+
+    with pytest.raises(RuntimeError, match="chunk 1 failed"), ChunkPipeline(width=2) as pipeline:
+        for number in range(4):
+            pipeline.submit(chunk(number))
+        pipeline.drain()
+
+    assert committed == [0]
+
+
+def test_one_lane_runs_chunks_in_the_callers_thread_and_fails_at_once():
+    threads = []
+
+    def failing(turn):
+        raise ValueError("bad chunk")
+
+    with ChunkPipeline(width=1) as pipeline:
+        pipeline.submit(lambda turn: threads.append(threading.current_thread()))
+        with pytest.raises(ValueError, match="bad chunk"):
+            pipeline.submit(failing)
+
+    assert threads == [threading.current_thread()]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_sales_load_on_two_connections_with_exact_counts_and_no_duplicates(tmp_path, settings):
+    settings.UPLOAD_CHUNK_ROWS = 1_000
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    membership = MembershipFactory()
+    business = membership.business
+    header, rows = read_rows(0, 12_000)
+    first = write_csv(tmp_path / "first.csv", header, rows[:8_000])
+    second = write_csv(tmp_path / "second.csv", header, rows[4_000:])  # overlaps the first by 4,000
+    assert not connection.in_atomic_block
+
+    uploads = [
+        upload_import_path(
+            business=business, user=membership.user, kind="transactions", path=str(path), options={}
+        )
+        for path in (first, second)
+    ]
+
+    assert _load_connections(uploads[0]) == 2
+    truth = expected(rows)
+    assert [(upload.status, upload.rows_total, upload.last_line_done) for upload in uploads] == [
+        ("completed", 8_000, 8_001),
+        ("completed", 8_000, 8_001),
+    ]
+    assert (uploads[1].rows_imported, uploads[1].rows_skipped) == (
+        expected(rows[8_000:]).good,
+        expected(rows[4_000:8_000]).good,
+    )
+    lines = Transaction.objects.for_business(business)
+    assert lines.count() == truth.good
+    assert lines.values("line_key").annotate(copies=Count("pk")).filter(copies__gt=1).count() == 0
+    assert lines.aggregate(revenue=Sum("total"))["revenue"].quantize(CENT) == truth.revenue
+    assert Product.objects.for_business(business).count() == truth.products
+    assert Customer.objects.for_business(business).count() == truth.customers
+    assert UploadRecord.objects.for_business(business).filter(status="completed").count() == 2
