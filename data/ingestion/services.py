@@ -246,8 +246,8 @@ def upload_process(*, upload_id: int) -> UploadRecord | None:
 def _load_connections(upload: UploadRecord) -> int:
     """Connections that load this upload's chunks side by side: one unless sales go into PostgreSQL.
 
-    A caller already inside a transaction (a test, say) keeps every chunk on its own connection, since
-    other connections could not see its uncommitted rows.
+    A caller already inside a transaction (a test, say) keeps every chunk on the caller's connection,
+    since other connections could not see its uncommitted rows.
     """
     if (
         upload.kind == UploadRecord.Kind.TRANSACTIONS
