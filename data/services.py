@@ -33,7 +33,9 @@ def stock_apply(
     """Apply signed stock changes atomically, record a movement each, and bring alerts up to date.
 
     Products are locked in primary-key order, so concurrent callers touching the same products queue
-    instead of deadlocking, and the arithmetic happens on the locked row, so no update is lost. A change
+    instead of deadlocking, and the arithmetic happens on the locked row, so no update is lost. The lock
+    is ``FOR NO KEY UPDATE``: it leaves alone the key-share locks that inserting a sale line takes on
+    its product, so a sale being recorded elsewhere never waits for a stock change (nor the reverse). A change
     that would take stock below zero is refused (400) unless ``clamp_at_zero`` (imports of history,
     where the count is the truth) stops it at zero. Returns the updated products by id.
     """
@@ -44,7 +46,7 @@ def stock_apply(
         products = {
             product.pk: product
             for product in Product.objects.for_business(business)
-            .select_for_update()
+            .select_for_update(no_key=True)
             .filter(pk__in={change.product_id for change in changes})
             .order_by("pk")
         }

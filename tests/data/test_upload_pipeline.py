@@ -1,7 +1,9 @@
 """Chunks loaded side by side on two connections: they overlap, commit in file order, stop at a failure."""
 
+import itertools
 import threading
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from django.db import connection
@@ -73,24 +75,31 @@ def test_one_lane_runs_chunks_in_the_callers_thread_and_fails_at_once():
     assert threads == [threading.current_thread()]
 
 
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_sales_load_on_two_connections_with_exact_counts_and_no_duplicates(tmp_path, settings):
-    settings.UPLOAD_CHUNK_ROWS = 1_000
+@pytest.fixture
+def importer(tmp_path, settings):
+    """Imports files as a worker does: outside any test transaction, so chunks load on two connections."""
     settings.MEDIA_ROOT = str(tmp_path / "media")
     membership = MembershipFactory()
-    business = membership.business
+
+    def run(path, kind="transactions"):
+        return upload_import_path(
+            business=membership.business, user=membership.user, kind=kind, path=str(path), options={}
+        )
+
+    return SimpleNamespace(business=membership.business, run=run)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_sales_load_on_two_connections_with_exact_counts_and_no_duplicates(importer, tmp_path, settings):
+    settings.UPLOAD_CHUNK_ROWS = 1_000
+    business = importer.business
     header, rows = read_rows(0, 12_000)
     first = write_csv(tmp_path / "first.csv", header, rows[:8_000])
     second = write_csv(tmp_path / "second.csv", header, rows[4_000:])  # overlaps the first by 4,000
     assert not connection.in_atomic_block
 
-    uploads = [
-        upload_import_path(
-            business=business, user=membership.user, kind="transactions", path=str(path), options={}
-        )
-        for path in (first, second)
-    ]
+    uploads = [importer.run(first), importer.run(second)]
 
     assert _load_connections(uploads[0]) == 2
     truth = expected(rows)
@@ -109,3 +118,47 @@ def test_sales_load_on_two_connections_with_exact_counts_and_no_duplicates(tmp_p
     assert Product.objects.for_business(business).count() == truth.products
     assert Customer.objects.for_business(business).count() == truth.customers
     assert UploadRecord.objects.for_business(business).filter(status="completed").count() == 2
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_chunks_on_two_connections_take_counted_stock_in_file_order(importer, tmp_path, settings):
+    settings.UPLOAD_CHUNK_ROWS = 5
+    business = importer.business
+    count = tmp_path / "count.csv"
+    count.write_text("sku,name,stock_quantity\nTEA,Tea,100\nMUG,Mug,100\n")
+    importer.run(count, kind="inventory")
+    after_count = Product.objects.for_business(business).get(sku="TEA").counted_at.year + 1
+    lines = [
+        (
+            f"INV{number}",
+            "TEA" if number % 2 else "MUG",
+            number % 3 + 1,
+            f"{after_count}-01-{number % 28 + 1:02d}",
+        )
+        for number in range(40)
+    ]
+    sales = tmp_path / "sales.csv"
+    sales.write_text(
+        "invoice,sku,quantity,unit_price,timestamp,customer_id,product_name\n"
+        + "".join(
+            f"{invoice},{sku},{units},1.00,{day} 10:00,C{units},{sku}\n" for invoice, sku, units, day in lines
+        )
+    )
+
+    upload = importer.run(sales)
+
+    assert (upload.status, upload.rows_imported) == ("completed", 40)
+    for product in Product.objects.for_business(business):
+        sold = sum(units for _, sku, units, _ in lines if sku == product.sku)
+        assert product.stock_quantity == 100 - sold
+        movements = list(product.movements.order_by("pk").values_list("change", "stock_after"))
+        assert movements[0] == (100, 100)  # the count
+        # Then one per chunk of five lines, in file order, each leaving the stock the next one starts from.
+        per_chunk = [
+            -sum(units for _, sku, units, _ in lines[start : start + 5] if sku == product.sku)
+            for start in range(0, len(lines), 5)
+        ]
+        assert [change for change, _ in movements[1:]] == per_chunk
+        for (_, before), (change, after) in itertools.pairwise(movements):
+            assert after == before + change
