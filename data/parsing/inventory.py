@@ -126,14 +126,7 @@ class InventoryFileReader(FileReader):
             # The arrays are fresh; keeping them as separate blocks saves a 2-D copy per chunk.
             copy=False,
         )
-        errors = sorted(batch.errors + problems.errors(lines, self.header), key=lambda error: error.line)
-        return Chunk(
-            rows=rows,
-            errors=errors,
-            rows_total=batch.rows_total,
-            first_line=batch.first_line,
-            last_line=batch.last_line,
-        )
+        return batch.chunk(rows, problems, self.header)
 
 
 def open_inventory_file(

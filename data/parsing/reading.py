@@ -15,6 +15,7 @@ from itertools import chain, islice
 from typing import Self
 
 import numpy as np
+import pandas as pd
 
 from data.parsing.errors import ParsingError
 from data.parsing.headers import HeaderMatch
@@ -38,6 +39,18 @@ class RecordBatch:
     rows_total: int
     first_line: int
     last_line: int
+
+    def chunk(self, rows: pd.DataFrame, problems: "RowProblems", header: list[str]) -> Chunk:
+        """The batch as a :class:`Chunk`: the rows that passed, and every error (the batch's own and the
+        field ``problems`` found in it) in line order."""
+        errors = sorted(self.errors + problems.errors(self.lines, header), key=lambda error: error.line)
+        return Chunk(
+            rows=rows,
+            errors=errors,
+            rows_total=self.rows_total,
+            first_line=self.first_line,
+            last_line=self.last_line,
+        )
 
 
 def _physical_lines(record: list[str]) -> int:

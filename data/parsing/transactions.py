@@ -241,14 +241,7 @@ class TransactionFileReader(FileReader):
             # The arrays are fresh; keeping them as separate blocks saves a 2-D copy per chunk.
             copy=False,
         )
-        errors = sorted(batch.errors + problems.errors(lines, self.header), key=lambda error: error.line)
-        return Chunk(
-            rows=rows,
-            errors=errors,
-            rows_total=batch.rows_total,
-            first_line=batch.first_line,
-            last_line=batch.last_line,
-        )
+        return batch.chunk(rows, problems, self.header)
 
     def _money(
         self, table: np.ndarray, quantities: np.ndarray, problems: RowProblems
