@@ -8,7 +8,7 @@ import csv
 import io
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Any
 
 import pandas as pd
 from django.db import connection, transaction
@@ -43,20 +43,32 @@ class ChunkResult:
     sold: dict[int, int] = field(default_factory=dict)
 
 
-class ChunkLoader(Protocol):
-    """How one kind of file reaches the books, a chunk at a time, in four steps."""
+class ChunkLoader:
+    """How one kind of file reaches the books, a chunk at a time, in four steps.
+
+    :meth:`prepare` needs no database: it runs ahead in the prefetch thread while earlier chunks load.
+    :meth:`stage` is committed on its own before the chunk's transaction (it must be safe to repeat).
+    :meth:`insert` runs in the chunk's transaction, possibly alongside another chunk's on another
+    connection. :meth:`settle` runs in the chunk's transaction, in file order, just before it commits.
+    By default a step hands its input on unchanged, and settling takes counted sales off stock.
+    """
+
+    def __init__(self, *, upload):
+        self.upload = upload
+        self.business = upload.business
 
     def prepare(self, rows: pd.DataFrame) -> Any:
-        """No database: runs ahead in the prefetch thread while earlier chunks load."""
+        return rows
 
     def stage(self, prepared: Any) -> Any:
-        """Work committed on its own before the chunk's transaction (it must be safe to repeat)."""
+        return prepared
 
     def insert(self, staged: Any) -> ChunkResult:
-        """In the chunk's transaction, possibly alongside another chunk's on another connection."""
+        raise NotImplementedError
 
     def settle(self, result: ChunkResult) -> ChunkResult:
-        """In the chunk's transaction, in file order, just before it commits."""
+        apply_counted_sales(upload=self.upload, sold=result.sold)
+        return result
 
 
 def name_sku(name: str) -> str:
@@ -126,8 +138,7 @@ class PostgresSalesLoader(ChunkLoader):
     """
 
     def __init__(self, *, upload):
-        self.upload = upload
-        self.business = upload.business
+        super().__init__(upload=upload)
         self.params = {"business": upload.business_id, "tz": upload.business.timezone, "upload": upload.pk}
 
     def prepare(self, rows: pd.DataFrame) -> tuple[int, str]:
@@ -173,10 +184,6 @@ class PostgresSalesLoader(ChunkLoader):
             skipped=staged - imported,
             sold={product_id: sold for product_id, _, sold in per_product if sold},
         )
-
-    def settle(self, result: ChunkResult) -> ChunkResult:
-        apply_counted_sales(upload=self.upload, sold=result.sold)
-        return result
 
 
 def _tune_chunk_transaction(cursor) -> None:
@@ -279,16 +286,6 @@ class OrmSalesLoader(ChunkLoader):
 
     batch = 900  # SQLite's limit on variables per statement, with room to spare
 
-    def __init__(self, *, upload):
-        self.upload = upload
-        self.business = upload.business
-
-    def prepare(self, rows: pd.DataFrame) -> pd.DataFrame:
-        return rows
-
-    def stage(self, rows: pd.DataFrame) -> pd.DataFrame:
-        return rows
-
     def insert(self, rows: pd.DataFrame) -> ChunkResult:
         frame = prepare_sales(rows)
         products = Product.objects.for_business(self.business)
@@ -381,10 +378,6 @@ class OrmSalesLoader(ChunkLoader):
                 sold[product_id] = sold.get(product_id, 0) + row.quantity
         return ChunkResult(imported=len(fresh), skipped=len(frame) - len(fresh), sold=sold)
 
-    def settle(self, result: ChunkResult) -> ChunkResult:
-        apply_counted_sales(upload=self.upload, sold=result.sold)
-        return result
-
     def _ids(self, queryset, field: str, values: pd.Series) -> dict:
         wanted = list(set(values.dropna()))
         found = {}
@@ -428,16 +421,6 @@ class InventoryLoader(ChunkLoader):
     stock itself moves through :func:`stock_apply`, under the same row locks as every other change.
     """
 
-    def __init__(self, *, upload):
-        self.upload = upload
-        self.business = upload.business
-
-    def prepare(self, rows: pd.DataFrame) -> pd.DataFrame:
-        return rows
-
-    def stage(self, rows: pd.DataFrame) -> pd.DataFrame:
-        return rows
-
     def insert(self, rows: pd.DataFrame) -> ChunkResult:
         products = Product.objects.for_business(self.business)
         frame = rows.copy()
@@ -478,9 +461,6 @@ class InventoryLoader(ChunkLoader):
         products.filter(sku__in=list(counts.sku)).update(counted_at=now)
         alerts_sync(business=self.business, products=products.filter(sku__in=list(frame.sku)))
         return ChunkResult(imported=len(frame), skipped=len(rows) - len(frame))
-
-    def settle(self, result: ChunkResult) -> ChunkResult:
-        return result
 
 
 def _missing(value) -> bool:
