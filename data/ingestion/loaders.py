@@ -193,9 +193,9 @@ def _tune_chunk_transaction(cursor) -> None:
     # Tables that grew within the last minute have no statistics yet; estimated at a row or two, a
     # customer join becomes a nested loop over every staged row. Chunks always want hash joins.
     cursor.execute("SET LOCAL enable_nestloop = off")
-    # A chunk that waits on a lock held by another upload's chunk, itself waiting its turn in Python, is
-    # a deadlock PostgreSQL cannot see (two overlapping files imported at once): give up after a minute;
-    # the task's retry resumes from the last committed chunk.
+    # A chunk that waits on a lock held by a later chunk, itself waiting its turn in Python, is a deadlock
+    # PostgreSQL cannot see. None is known (see upload_process and stock_apply), but should one appear,
+    # give up after a minute: the task's retry resumes from the last committed chunk.
     cursor.execute("SET LOCAL lock_timeout = '60s'")
 
 

@@ -16,6 +16,7 @@ from data.ingestion.pipeline import ChunkPipeline
 from data.ingestion.prefetch import prefetched
 from data.models import UploadRecord, UploadRowError
 from project.common.exceptions import ApplicationError, ConflictError, PayloadTooLarge
+from project.common.locks import advisory_lock, advisory_xact_lock
 
 logger = logging.getLogger(__name__)
 
@@ -61,18 +62,21 @@ def _open(upload: UploadRecord, path: str):
 
 
 def upload_create(
-    *, business, user, kind: str, file: UploadedFile, options: dict
+    *, business, user, kind: str, file: UploadedFile, options: dict, queue: bool = True
 ) -> tuple[UploadRecord, bool]:
     """Store an uploaded file and queue its import; the same bytes again return the existing upload.
 
     Returns ``(upload, created)``. A file whose header fits no layout (or that is empty or not text)
     fails at once: the upload is stored as FAILED with the reason, and :class:`ApplicationError` says
     which columns are missing. Re-sending the same bytes after a failure (say, with a column map) tries
-    again with the new options.
+    again with the new options. With ``queue=False`` the caller runs the import itself.
     """
     upload_size_check(file.size)
     sha256 = _sha256(file)
     with transaction.atomic():
+        # The same bytes sent twice at once (a double click): the second request waits for the first to
+        # store them, then finds its upload, instead of tripping over the unique constraint.
+        advisory_xact_lock(f"upload-file:{business.pk}:{kind}:{sha256}")
         upload = (
             UploadRecord.objects.for_business(business)
             .select_for_update()
@@ -98,7 +102,8 @@ def upload_create(
             upload.finished_at = timezone.now()
         else:
             rejected = None
-            transaction.on_commit(lambda: _queue(upload.pk))
+            if queue:
+                transaction.on_commit(lambda: _queue(upload.pk))
         upload.save()
     if rejected is not None:
         raise _file_error(rejected, upload)
@@ -183,7 +188,23 @@ def upload_process(*, upload_id: int) -> UploadRecord | None:
     Row errors are counted and the first ``UPLOAD_ERRORS_KEPT`` stored; good rows import regardless.
     A file that cannot be read at all fails the upload and leaves the books as they were. On PostgreSQL,
     sales chunks load on ``UPLOAD_LOAD_CONNECTIONS`` connections at once and commit in file order.
+
+    A business's uploads load one at a time. Two overlapping exports loading at once could each wait on
+    sale lines the other has inserted but not committed, one of those waits being a chunk waiting its
+    turn in Python, which PostgreSQL cannot see as a deadlock; and the lanes already use every core.
+    Two deliveries of one upload's task (a redelivery and a requeue) also take turns: the second finds
+    the upload done instead of counting its rows again.
     """
+    business_id = (
+        UploadRecord.objects.unscoped().filter(pk=upload_id).values_list("business_id", flat=True).first()
+    )
+    if business_id is None:
+        return None
+    with advisory_lock(f"uploads:{business_id}"):
+        return _process(upload_id)
+
+
+def _process(upload_id: int) -> UploadRecord | None:
     upload = _claim(upload_id)
     if upload is None:
         return None
@@ -302,13 +323,13 @@ def uploads_requeue_stuck(*, now=None) -> list[int]:
 
 
 def upload_import_path(*, business, user, kind: str, path: str, options: dict) -> UploadRecord:
-    """``import_csv``: the same service as the API, run in the foreground."""
+    """``import_csv``: the same service as the API, run in the foreground (nothing is queued)."""
     from django.core.files import File
 
     with open(path, "rb") as handle:
         wrapped = File(handle, name=path.rsplit("/", 1)[-1])
         upload, created = upload_create(
-            business=business, user=user, kind=kind, file=wrapped, options=options
+            business=business, user=user, kind=kind, file=wrapped, options=options, queue=False
         )
     if created or upload.status == UploadRecord.Status.PENDING:
         upload_process(upload_id=upload.pk)

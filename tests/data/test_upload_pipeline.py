@@ -5,13 +5,16 @@ import threading
 from decimal import Decimal
 from types import SimpleNamespace
 
+import psycopg
 import pytest
+from django.core.files import File
 from django.db import connection
 from django.db.models import Count, Sum
 
 from data.ingestion.pipeline import ChunkPipeline
-from data.ingestion.services import _load_connections, upload_import_path
+from data.ingestion.services import _load_connections, upload_create, upload_import_path, upload_process
 from data.models import Customer, Product, Transaction, UploadRecord
+from project.common.locks import advisory_lock
 from tests.data.real_data import expected, read_rows, write_csv
 from tests.factories import MembershipFactory
 
@@ -86,7 +89,7 @@ def importer(tmp_path, settings):
             business=membership.business, user=membership.user, kind=kind, path=str(path), options={}
         )
 
-    return SimpleNamespace(business=membership.business, run=run)
+    return SimpleNamespace(business=membership.business, user=membership.user, run=run)
 
 
 @pytest.mark.postgres
@@ -162,3 +165,109 @@ def test_chunks_on_two_connections_take_counted_stock_in_file_order(importer, tm
         assert [change for change, _ in movements[1:]] == per_chunk
         for (_, before), (change, after) in itertools.pairwise(movements):
             assert after == before + change
+
+
+def together(*calls):
+    """Run the calls at the same moment, each in its own thread (as two workers or requests would)."""
+    results, failures = [None] * len(calls), []
+
+    def run(index, call):
+        try:
+            results[index] = call()
+        except Exception as error:  # asserted on below
+            failures.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=pair) for pair in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=180)
+    assert failures == []
+    return results
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_overlapping_uploads_started_together_load_one_after_the_other(importer, tmp_path, settings):
+    # Loading both at once, a chunk of one could wait on the other's uncommitted lines while that one
+    # waited on a later chunk of the first, itself waiting its turn: about one run in two hung.
+    settings.UPLOAD_CHUNK_ROWS = 100
+    header, rows = read_rows(0, 6_000)
+    first = write_csv(tmp_path / "first.csv", header, rows[:5_990])
+    second = write_csv(tmp_path / "second.csv", header, rows[10:])  # the same lines, but for a few
+
+    uploads = together(lambda: importer.run(first), lambda: importer.run(second))
+
+    truth = expected(rows)
+    assert [upload.status for upload in uploads] == ["completed", "completed"]
+    assert sum(upload.rows_imported for upload in uploads) == truth.good
+    lines = Transaction.objects.for_business(importer.business)
+    assert lines.count() == truth.good
+    assert lines.aggregate(revenue=Sum("total"))["revenue"].quantize(CENT) == truth.revenue
+
+
+def _create(importer, path):
+    with open(path, "rb") as handle:
+        return upload_create(
+            business=importer.business,
+            user=importer.user,
+            kind="transactions",
+            file=File(handle, name=path.name),
+            options={},
+            queue=False,
+        )
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_same_bytes_sent_twice_at_once_make_one_upload(importer, tmp_path):
+    header, rows = read_rows(0, 500)
+    path = write_csv(tmp_path / "sales.csv", header, rows)
+
+    created = together(lambda: _create(importer, path), lambda: _create(importer, path))
+
+    assert len({upload.pk for upload, _ in created}) == 1
+    assert sorted(was_created for _, was_created in created) == [False, True]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_one_upload_run_twice_at_once_counts_every_row_once(importer, tmp_path, settings):
+    # A redelivered task and a requeued one can run the same upload at the same moment.
+    settings.UPLOAD_CHUNK_ROWS = 500
+    header, rows = read_rows(0, 4_000)
+    upload, _ = _create(importer, write_csv(tmp_path / "sales.csv", header, rows))
+
+    together(lambda: upload_process(upload_id=upload.pk), lambda: upload_process(upload_id=upload.pk))
+
+    truth = expected(rows)
+    upload.refresh_from_db()
+    assert (upload.status, upload.rows_total, upload.rows_imported, upload.rows_skipped, upload.attempts) == (
+        "completed",
+        truth.rows,
+        truth.good,
+        0,
+        1,
+    )
+    assert Transaction.objects.for_business(importer.business).count() == truth.good
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_an_advisory_lock_is_held_for_its_block_only():
+    database = connection.settings_dict
+
+    def taken_elsewhere(name: str) -> bool:
+        with psycopg.connect(
+            host=database["HOST"], port=database["PORT"], user=database["USER"], dbname=database["NAME"]
+        ) as other:
+            return not other.execute(
+                "SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", [name]
+            ).fetchone()[0]
+
+    with advisory_lock("uploads:1"):
+        assert taken_elsewhere("uploads:1")
+        assert not taken_elsewhere("uploads:2")
+    assert not taken_elsewhere("uploads:1")
