@@ -129,12 +129,13 @@ def csv_text(frame: pd.DataFrame) -> str:
 class PostgresSalesLoader(ChunkLoader):
     """COPY the chunk into a temporary staging table, then resolve it in set-based statements.
 
-    A chunk goes through three steps. :meth:`stage` loads the staging table and upserts the chunk's
-    products and customers in a short transaction of its own, so a new product is visible to the other
-    chunk in flight at once instead of making it wait for this chunk's commit. :meth:`insert` adds the
-    sale lines in the chunk's transaction; it takes no lock another chunk needs, so two chunks insert
-    side by side. :meth:`settle` then takes the sales after each product's last count off its stock, in
-    file order, under the product row locks of :func:`stock_apply`.
+    Once prepared, a chunk goes through three steps. :meth:`stage` loads the staging table and upserts
+    the chunk's products and customers in a short transaction of its own, so a new product is visible to
+    the other chunk in flight at once instead of making it wait for this chunk's commit. :meth:`insert`
+    adds the sale lines in the chunk's transaction; the only row locks it takes are the key-share locks
+    of its foreign-key checks, which nothing the other chunk does conflicts with (stock changes lock
+    ``FOR NO KEY UPDATE``), so two chunks insert side by side. :meth:`settle` then takes the sales after
+    each product's last count off its stock, in file order, under the row locks of :func:`stock_apply`.
     """
 
     def __init__(self, *, upload):
