@@ -93,23 +93,8 @@ def fill_skus_by_name(frame: pd.DataFrame, products) -> None:
 
 def prepare_sales(rows: pd.DataFrame) -> pd.DataFrame:
     """The parser's rows in the staging table's shape (customers known only by email keep the email)."""
-    frame = pd.DataFrame(
-        {
-            "line": rows["line"],
-            "invoice": rows["invoice"],
-            "sku": rows["sku"],
-            "product_name": rows["product_name"],
-            "category": rows["category"],
-            "quantity": rows["quantity"],
-            "unit_price": rows["unit_price"],
-            "total": rows["total"],
-            "ts": rows["timestamp"],
-            "customer_id": rows["customer_id"].fillna(rows["customer_email"]),
-            "country": rows["country"],
-            "payment_method": rows["payment_method"],
-            "line_key": rows["line_key"],
-        }
-    )
+    frame = rows.rename(columns={"timestamp": "ts"})[STAGING_COLUMNS].copy()
+    frame["customer_id"] = frame["customer_id"].fillna(rows["customer_email"])
     return frame
 
 
