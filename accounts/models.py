@@ -46,9 +46,19 @@ class User(AbstractBaseUser, PermissionsMixin):
 class Business(TimeStampedModel):
     """The tenant: every record of the merchant's books belongs to exactly one business."""
 
+    class DateOrder(models.TextChoices):
+        """How the business writes day-month dates; blank means "as is usual in its country"."""
+
+        FROM_COUNTRY = "", "As usual in the country"
+        MONTH_FIRST = "mdy", "Month first (01/31/2026)"
+        DAY_FIRST = "dmy", "Day first (31/01/2026)"
+
     name = models.CharField(max_length=200)
     currency = models.CharField(max_length=3, default="GBP")
     timezone = models.CharField(max_length=64, default="UTC")
+    country = models.CharField(max_length=2, blank=True, default="", help_text="ISO 3166 code, e.g. GB")
+    # Used by uploads with date_order "auto" when no date of the file tells day from month.
+    date_order = models.CharField(max_length=3, choices=DateOrder.choices, blank=True, default="")
     members = models.ManyToManyField(User, through="Membership", related_name="businesses")
 
     class Meta:

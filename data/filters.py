@@ -3,7 +3,7 @@ from django import forms
 from django.db.models import Q
 
 from data.models import Customer, Product, StockAlert, StockMovement, Transaction
-from data.selectors import StockStatus
+from data.stock import StockStatus
 
 
 class IdFilter(django_filters.NumberFilter):

@@ -8,16 +8,23 @@ from accounts.tenancy.models import TenantModel
 from project.common.models import JobStatus
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
+# A unit price keeps four places (wholesale lines priced 0.001), so a line's total is exact: it is kept
+# at four places too and shown, like every amount, with two.
+UNIT_PRICE = {"max_digits": 14, "decimal_places": 4}
+LINE_TOTAL = {"max_digits": 18, "decimal_places": 4}
 
 
 class Product(TenantModel):
     sku = models.CharField(max_length=64)
     name = models.CharField(max_length=255)
     category = models.CharField(max_length=120, blank=True, default="")
-    unit_price = models.DecimalField(**MONEY, default=0)
-    unit_cost = models.DecimalField(**MONEY, null=True, blank=True)
+    unit_price = models.DecimalField(**UNIT_PRICE, default=0)
+    unit_cost = models.DecimalField(**UNIT_PRICE, null=True, blank=True)
     stock_quantity = models.IntegerField(default=0)
     reorder_point = models.PositiveIntegerField(default=0)
+    # The reorder point of the product's latest forecast (whole units), stored by the forecast run. When
+    # set it is the one stock status and alerts follow; ``reorder_point`` is the fallback.
+    forecast_reorder_point = models.PositiveIntegerField(null=True, blank=True)
     lead_time_days = models.PositiveIntegerField(default=7)
     # When stock was last set by a count (an inventory upload): sales dated before it are history.
     counted_at = models.DateTimeField(null=True, blank=True)
@@ -113,8 +120,8 @@ class Transaction(TenantModel):
         db_index=False,
     )
     quantity = models.IntegerField()
-    unit_price = models.DecimalField(**MONEY)
-    total = models.DecimalField(**MONEY)
+    unit_price = models.DecimalField(**UNIT_PRICE)
+    total = models.DecimalField(**LINE_TOTAL)
     timestamp = models.DateTimeField()
     country = models.CharField(max_length=80, blank=True, default="")
     payment_method = models.CharField(max_length=40, blank=True, default="")
@@ -150,6 +157,33 @@ class Transaction(TenantModel):
             models.Index(fields=["business", "product", "timestamp"], name="transaction_product_time_idx"),
             models.Index(fields=["business", "customer", "timestamp"], name="transaction_customer_time_idx"),
             models.Index(fields=["business", "invoice"], name="transaction_invoice_idx"),
+        ]
+
+
+class TransactionDeletion(TenantModel):
+    """What a deleted sale line said, who deleted it and when: the books keep a trace of every undo.
+
+    Its ``line_key`` also keeps an upload of the same file from bringing the deleted line back.
+    """
+
+    transaction_id = models.BigIntegerField(help_text="The id the deleted line had")
+    invoice = models.CharField(max_length=64)
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="+")
+    customer_id = models.BigIntegerField(null=True, blank=True)
+    quantity = models.IntegerField()
+    unit_price = models.DecimalField(**UNIT_PRICE)
+    total = models.DecimalField(**LINE_TOTAL)
+    timestamp = models.DateTimeField()
+    source = models.CharField(max_length=16, choices=Transaction.Source.choices)
+    line_key = models.CharField(max_length=80)
+    stock_restored = models.IntegerField(default=0, help_text="Units put back on (or taken off) stock")
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta(TenantModel.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["business", "line_key"], name="transaction_deletion_unique_key"),
         ]
 
 

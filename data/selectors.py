@@ -1,19 +1,14 @@
 """Reads of the merchant's books. Every selector takes the business as a required argument."""
 
 from django.db.models import (
-    Case,
     Count,
     DecimalField,
-    Exists,
     ExpressionWrapper,
     F,
-    OuterRef,
     Prefetch,
-    Q,
     QuerySet,
     Sum,
     Value,
-    When,
 )
 from django.db.models.functions import Coalesce
 
@@ -27,37 +22,16 @@ from data.models import (
     UploadRecord,
     UploadRowError,
 )
-
-
-class StockStatus:
-    OUT = "out"
-    LOW = "low"
-    OK = "ok"
-    OVER = "over"
-    CHOICES = [OUT, LOW, OK, OVER]
-
-
-def _active_overstock():
-    return StockAlert.objects.unscoped().filter(
-        product_id=OuterRef("pk"), kind=StockAlert.Kind.OVERSTOCK, resolved_at__isnull=True
-    )
+from data.stock import low_q, out_q, stock_status_expression
 
 
 def product_list(*, business: Business) -> QuerySet[Product]:
-    """Products with ``stock_status``: out (none left), low (at or under the reorder point), over (the
-    forecast says there is far more than will sell: an active overstock alert), else ok."""
-    return Product.objects.for_business(business).annotate(
-        stock_status=Case(
-            When(stock_quantity__lte=0, then=Value(StockStatus.OUT)),
-            When(stock_quantity__lte=F("reorder_point"), then=Value(StockStatus.LOW)),
-            When(Exists(_active_overstock()), then=Value(StockStatus.OVER)),
-            default=Value(StockStatus.OK),
-        )
-    )
+    """Products with ``stock_status`` (the rule of :mod:`data.stock`): out, low, over or ok."""
+    return Product.objects.for_business(business).annotate(stock_status=stock_status_expression())
 
 
 def inventory_report(*, business: Business) -> dict:
-    money = DecimalField(max_digits=18, decimal_places=2)
+    money = DecimalField(max_digits=24, decimal_places=4)
     totals = Product.objects.for_business(business).aggregate(
         total_products=Count("pk"),
         total_units=Coalesce(Sum("stock_quantity"), 0),
@@ -69,8 +43,8 @@ def inventory_report(*, business: Business) -> dict:
             ),
             Value(0, output_field=money),
         ),
-        low_stock_count=Count("pk", filter=Q(stock_quantity__gt=0, stock_quantity__lte=F("reorder_point"))),
-        out_of_stock_count=Count("pk", filter=Q(stock_quantity__lte=0)),
+        low_stock_count=Count("pk", filter=low_q()),
+        out_of_stock_count=Count("pk", filter=out_q()),
     )
     totals["overstock_count"] = (
         StockAlert.objects.for_business(business)

@@ -1,3 +1,5 @@
+import decimal
+
 from rest_framework import serializers
 
 from data.models import (
@@ -9,12 +11,41 @@ from data.models import (
     UploadRecord,
     UploadRowError,
 )
-from data.selectors import StockStatus
+from data.parsing import bounds
+from data.stock import StockStatus
 
-# Bounds on what one request may say: a line of a million units at a million each still fits the
-# money columns (14 digits), and every count fits PostgreSQL's integer.
-MAX_UNITS = 1_000_000
-MAX_PRICE = 1_000_000
+# The bounds of what a record may say are the uploads' too: one module (data.parsing.bounds) says them.
+MAX_UNITS = bounds.MAX_UNITS
+MAX_PRICE = bounds.MAX_UNIT_PRICE
+
+
+class UnitPriceField(serializers.DecimalField):
+    """A unit price: up to four decimal places in and out ("0.0010"), between 0 and ``MAX_UNIT_PRICE``."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 0)
+        kwargs.setdefault("max_value", MAX_PRICE)
+        super().__init__(max_digits=14, decimal_places=bounds.PRICE_PLACES, **kwargs)
+
+
+class MoneyField(serializers.DecimalField):
+    """An amount, shown with two places (an exact four-place line total is rounded half up for show)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("read_only", True)
+        super().__init__(
+            max_digits=20, decimal_places=bounds.MONEY_PLACES, rounding=decimal.ROUND_HALF_UP, **kwargs
+        )
+
+
+class SaleTimestampField(serializers.DateTimeField):
+    """A sale's time: refused before 1970 or more than a day after now (the uploads' bounds)."""
+
+    def to_internal_value(self, value):
+        moment = super().to_internal_value(value)
+        if problem := bounds.sale_time_problem(moment):
+            raise serializers.ValidationError(f"A sale's time {problem}.")
+        return moment
 
 
 class TenantPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
@@ -33,6 +64,8 @@ class TenantPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
 
 class ProductSerializer(serializers.ModelSerializer):
     stock_status = serializers.ChoiceField(choices=StockStatus.CHOICES, read_only=True)
+    unit_price = UnitPriceField(required=False)
+    unit_cost = UnitPriceField(required=False, allow_null=True)
     stock_quantity = serializers.IntegerField(min_value=0, max_value=MAX_UNITS, required=False, default=0)
 
     class Meta:
@@ -54,10 +87,8 @@ class ProductSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["id", "counted_at", "created_at", "updated_at"]
         extra_kwargs = {
-            "unit_price": {"min_value": 0, "max_value": MAX_PRICE},
-            "unit_cost": {"min_value": 0, "max_value": MAX_PRICE},
             "reorder_point": {"max_value": MAX_UNITS},
-            "lead_time_days": {"max_value": 365},
+            "lead_time_days": {"max_value": bounds.MAX_LEAD_TIME_DAYS},
         }
 
     def validate_sku(self, value: str) -> str:
@@ -133,7 +164,7 @@ class StockAdjustSerializer(serializers.Serializer):
 class InventoryReportSerializer(serializers.Serializer):
     total_products = serializers.IntegerField()
     total_units = serializers.IntegerField()
-    stock_value = serializers.DecimalField(max_digits=18, decimal_places=2)
+    stock_value = MoneyField()
     low_stock_count = serializers.IntegerField()
     out_of_stock_count = serializers.IntegerField()
     overstock_count = serializers.IntegerField()
@@ -144,12 +175,11 @@ class TransactionSerializer(serializers.ModelSerializer):
     customer = TenantPrimaryKeyRelatedField(Customer, required=False, allow_null=True)
     product_sku = serializers.CharField(source="product.sku", read_only=True)
     product_name = serializers.CharField(source="product.name", read_only=True)
-    unit_price = serializers.DecimalField(
-        max_digits=14, decimal_places=2, min_value=0, max_value=MAX_PRICE, required=False
-    )
+    unit_price = UnitPriceField(required=False)
+    total = MoneyField()
     quantity = serializers.IntegerField(min_value=-MAX_UNITS, max_value=MAX_UNITS)
     invoice = serializers.CharField(max_length=64, required=False, allow_blank=True)
-    timestamp = serializers.DateTimeField(required=False)
+    timestamp = SaleTimestampField(required=False)
 
     class Meta:
         model = Transaction

@@ -1,23 +1,31 @@
 """Writes to the merchant's books. Every stock change goes through :func:`stock_apply`."""
 
+import math
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.db.models import Max, Min, ProtectedError
 from django.utils import timezone
 
 from accounts.models import Business
-from data.models import Customer, Product, StockAlert, StockMovement, Transaction
+from data.models import Customer, Product, StockAlert, StockMovement, Transaction, TransactionDeletion
+from data.parsing import bounds
+from data.stock import StockStatus, effective_reorder_point, stock_status_of
 from project.common.exceptions import ApplicationError
 
 
 @dataclass(frozen=True)
 class StockChange:
+    """A signed change of a product's stock, or, with ``target``, "set stock to N" (an inventory count):
+    the difference is then computed on the locked row, so a sale recorded meanwhile is not lost."""
+
     product_id: int
-    change: int
+    change: int = 0
     transaction_id: int | None = None
+    target: int | None = None
 
 
 def stock_apply(
@@ -39,9 +47,10 @@ def stock_apply(
     that would take stock below zero is refused (400) unless ``clamp_at_zero`` (imports of history,
     where the count is the truth) stops it at zero. Returns the updated products by id.
     """
-    changes = [change for change in changes if change.change != 0]
+    changes = [change for change in changes if change.change != 0 or change.target is not None]
     if not changes:
         return {}
+    now = timezone.now()
     with transaction.atomic():
         products = {
             product.pk: product
@@ -55,7 +64,7 @@ def stock_apply(
             product = products.get(change.product_id)
             if product is None:
                 raise ApplicationError("Product not found.", field="product_id")
-            applied = change.change
+            applied = change.change if change.target is None else change.target - product.stock_quantity
             if product.stock_quantity + applied < 0:
                 if not clamp_at_zero:
                     raise ApplicationError(
@@ -67,6 +76,7 @@ def stock_apply(
             if applied == 0:
                 continue
             product.stock_quantity += applied
+            product.updated_at = now
             movements.append(
                 StockMovement(
                     business=business,
@@ -80,7 +90,9 @@ def stock_apply(
                     transaction_id=change.transaction_id,
                 )
             )
-        Product.objects.for_business(business).bulk_update(products.values(), ["stock_quantity"])
+        Product.objects.for_business(business).bulk_update(
+            products.values(), ["stock_quantity", "updated_at"]
+        )
         StockMovement.objects.for_business(business).bulk_create(movements)
         alerts_sync(business=business, products=products.values())
     return products
@@ -97,9 +109,10 @@ def alerts_sync(*, business: Business, products: Iterable[Product]) -> None:
         return
     wanted = {}
     for product in products:
-        if product.stock_quantity <= 0:
+        status = stock_status_of(product)
+        if status == StockStatus.OUT:
             wanted[product.pk] = StockAlert.Kind.OUT_OF_STOCK
-        elif product.stock_quantity <= product.reorder_point:
+        elif status == StockStatus.LOW:
             wanted[product.pk] = StockAlert.Kind.LOW_STOCK
     stock_kinds = [StockAlert.Kind.LOW_STOCK, StockAlert.Kind.OUT_OF_STOCK]
     active = StockAlert.objects.for_business(business).filter(
@@ -128,7 +141,10 @@ def alerts_sync(*, business: Business, products: Iterable[Product]) -> None:
 def _alert_message(product: Product, kind: str) -> str:
     if kind == StockAlert.Kind.OUT_OF_STOCK:
         return f"{product.name} is out of stock."
-    return f"{product.name} is low: {product.stock_quantity} left, reorder point {product.reorder_point}."
+    return (
+        f"{product.name} is low: {product.stock_quantity} left, "
+        f"reorder point {effective_reorder_point(product)}."
+    )
 
 
 def alert_acknowledge(*, alert: StockAlert, user) -> StockAlert:
@@ -174,25 +190,26 @@ def product_create(*, business: Business, user, stock_quantity: int = 0, **field
 
 
 def product_update(*, product: Product, user, data: Mapping) -> Product:
-    """Update fields; a new ``stock_quantity`` is recorded as an adjustment movement, never set silently."""
+    """Update the fields given, and only those: a sale recorded since ``product`` was read is not undone.
+
+    A new ``stock_quantity`` is "set stock to N": recorded as an adjustment movement of the difference,
+    which is computed under the row lock, never set silently.
+    """
     data = dict(data)
     new_stock = data.pop("stock_quantity", None)
     with transaction.atomic():
         for field, value in data.items():
             setattr(product, field, value)
-        try:
-            with transaction.atomic():
-                product.save()
-        except IntegrityError as error:
-            raise ApplicationError("A product with this SKU already exists.", field="sku") from error
+        if data:
+            try:
+                with transaction.atomic():
+                    product.save(update_fields=[*data, "updated_at"])
+            except IntegrityError as error:
+                raise ApplicationError("A product with this SKU already exists.", field="sku") from error
         if new_stock is not None:
-            current = Product.objects.for_business(product.business_id).values_list(
-                "stock_quantity", flat=True
-            )
-            delta = new_stock - current.get(pk=product.pk)
             stock_apply(
                 business=product.business,
-                changes=[StockChange(product.pk, delta)],
+                changes=[StockChange(product.pk, target=new_stock)],
                 reason=StockMovement.Reason.ADJUSTMENT,
                 user=user,
                 note="Stock edited",
@@ -203,9 +220,34 @@ def product_update(*, product: Product, user, data: Mapping) -> Product:
 
 
 def product_delete(*, product: Product) -> None:
-    if product.transactions.exists():
-        raise ApplicationError("This product has transactions and cannot be deleted.")
-    product.delete()
+    """Delete a product that never sold; one with sales lines is a 400 (they keep the books' history).
+
+    The database's protection decides, not a check beforehand that a sale recorded meanwhile would slip
+    past.
+    """
+    try:
+        with transaction.atomic():
+            product.delete()
+    except ProtectedError as error:
+        raise ApplicationError("This product has transactions and cannot be deleted.") from error
+
+
+def product_reorder_points_store(*, business: Business, reorder_points: Mapping[int, float | None]) -> None:
+    """Store each product's forecast reorder point (None: the forecast gives no advice) and bring its
+    alerts up to date; products not named lose theirs and fall back to their static reorder point."""
+    with transaction.atomic():
+        products = list(Product.objects.for_business(business).order_by("pk"))
+        changed = []
+        for product in products:
+            point = reorder_points.get(product.pk)
+            point = None if point is None else max(0, math.ceil(round(float(point), 6)))
+            if point != product.forecast_reorder_point:
+                product.forecast_reorder_point = point
+                changed.append(product)
+        Product.objects.for_business(business).bulk_update(
+            changed, ["forecast_reorder_point"], batch_size=500
+        )
+        alerts_sync(business=business, products=products)
 
 
 def transaction_create(
@@ -221,9 +263,17 @@ def transaction_create(
     country: str = "",
     payment_method: str = "",
 ) -> Transaction:
-    """Record a sale (or a return, with a negative quantity) and move its stock in the same transaction."""
+    """Record a sale (or a return, with a negative quantity) and move its stock in the same transaction.
+
+    The bounds of :mod:`data.parsing.bounds` hold here as in uploads: a sale dated before 1970 or more
+    than a day ahead is refused, naming ``timestamp``.
+    """
     if quantity == 0:
         raise ApplicationError("Quantity cannot be zero.", field="quantity")
+    if abs(quantity) > bounds.MAX_UNITS:
+        raise ApplicationError(f"At most {bounds.MAX_UNITS:,} units a line.", field="quantity")
+    if timestamp is not None and (problem := bounds.sale_time_problem(timestamp)):
+        raise ApplicationError(f"A sale's time {problem}.", field="timestamp")
     unit_price = product.unit_price if unit_price is None else unit_price
     with transaction.atomic():
         sale = Transaction.objects.for_business(business).create(
@@ -233,7 +283,7 @@ def transaction_create(
             customer=customer,
             quantity=quantity,
             unit_price=unit_price,
-            total=(unit_price * quantity).quantize(Decimal("0.01")),
+            total=unit_price * quantity,  # exact: four places times a whole number
             timestamp=timestamp or timezone.now(),
             country=country or (customer.country if customer else ""),
             payment_method=payment_method,
@@ -251,6 +301,67 @@ def transaction_create(
         if customer is not None:
             customer_touch(customer=customer, purchased_at=sale.timestamp)
     return sale
+
+
+def transaction_delete(*, sale: Transaction, user) -> TransactionDeletion:
+    """Undo a mistaken sale line: delete it, give back the stock it took (a movement records it) and keep
+    a :class:`TransactionDeletion` saying what it was and who deleted it.
+
+    The stock given back is what the line moved: an API or receipt sale's own movements; an uploaded
+    line moved stock only when dated after the product's last count. Deleting a return whose units have
+    been sold since is refused (stock would go below zero). The customer's purchase dates follow the
+    lines that remain.
+    """
+    business = sale.business
+    with transaction.atomic():
+        sale = Transaction.objects.for_business(business).select_for_update().get(pk=sale.pk)
+        product = sale.product
+        moved = StockMovement.objects.for_business(business).filter(transaction_id=sale.pk)
+        if moved.exists():
+            taken = sum(moved.values_list("change", flat=True))
+        elif product.counted_at is not None and sale.timestamp > product.counted_at:
+            taken = -sale.quantity
+        else:
+            taken = 0
+        deletion = TransactionDeletion.objects.for_business(business).create(
+            business=business,
+            transaction_id=sale.pk,
+            invoice=sale.invoice,
+            product=product,
+            customer_id=sale.customer_id,
+            quantity=sale.quantity,
+            unit_price=sale.unit_price,
+            total=sale.total,
+            timestamp=sale.timestamp,
+            source=sale.source,
+            line_key=sale.line_key,
+            stock_restored=-taken,
+            deleted_by=user,
+        )
+        stock_apply(
+            business=business,
+            changes=[StockChange(product.pk, -taken)],
+            reason=StockMovement.Reason.ADJUSTMENT,
+            user=user,
+            note=f"Sale line {sale.pk} of invoice {sale.invoice} deleted"[:255],
+        )
+        customer_id = sale.customer_id
+        sale.delete()
+        if customer_id is not None:
+            customer_dates_refresh(business=business, customer_id=customer_id)
+    return deletion
+
+
+def customer_dates_refresh(*, business: Business, customer_id: int) -> None:
+    """A customer's first and last purchase dates, recomputed from the sales that remain."""
+    dates = (
+        Transaction.objects.for_business(business)
+        .filter(customer_id=customer_id, quantity__gt=0)
+        .aggregate(first=Min("timestamp"), last=Max("timestamp"))
+    )
+    Customer.objects.for_business(business).filter(pk=customer_id).update(
+        first_purchase_at=dates["first"], last_purchase_at=dates["last"]
+    )
 
 
 def customer_touch(*, customer: Customer, purchased_at) -> None:

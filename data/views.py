@@ -103,9 +103,11 @@ class TransactionViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
+    mixins.DestroyModelMixin,
     viewsets.GenericViewSet,
 ):
-    """Sales and returns. Creating one moves stock in the same database transaction."""
+    """Sales and returns. Creating one moves stock in the same database transaction; deleting one
+    (managers and owners) gives the stock back and keeps a record of who deleted it."""
 
     serializer_class = TransactionSerializer
     filterset_class = TransactionFilter
@@ -118,6 +120,9 @@ class TransactionViewSet(
         serializer.instance = services.transaction_create(
             business=self.request.business, user=self.request.user, **serializer.validated_data
         )
+
+    def perform_destroy(self, instance):
+        services.transaction_delete(sale=instance, user=self.request.user)
 
 
 class UploadCreateView(TenantAPIView):

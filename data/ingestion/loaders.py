@@ -41,6 +41,9 @@ class ChunkResult:
     skipped: int
     # Units sold after each product's last count, by product id: stock to take away when the chunk settles.
     sold: dict[int, int] = field(default_factory=dict)
+    # Products the chunk added lines to: their alerts are brought up to date when it settles (a product
+    # an upload creates starts at zero stock, out of stock like any other).
+    touched: set[int] = field(default_factory=set)
 
 
 class ChunkLoader:
@@ -68,6 +71,12 @@ class ChunkLoader:
 
     def settle(self, result: ChunkResult) -> ChunkResult:
         apply_counted_sales(upload=self.upload, sold=result.sold)
+        untouched = result.touched - set(result.sold)  # stock_apply brought those up to date already
+        if untouched:
+            alerts_sync(
+                business=self.business,
+                products=Product.objects.for_business(self.business).filter(pk__in=untouched),
+            )
         return result
 
 
@@ -140,7 +149,7 @@ class PostgresSalesLoader(ChunkLoader):
                 """
                 CREATE TEMPORARY TABLE IF NOT EXISTS ingest_staging (
                     line integer, invoice text, sku text, product_name text, category text,
-                    quantity integer, unit_price numeric(14, 2), total numeric(14, 2), ts timestamp,
+                    quantity integer, unit_price numeric(14, 4), total numeric(18, 4), ts timestamp,
                     customer_id text, country text, payment_method text, line_key text
                 )
                 """
@@ -169,6 +178,7 @@ class PostgresSalesLoader(ChunkLoader):
             imported=imported,
             skipped=staged - imported,
             sold={product_id: sold for product_id, _, sold in per_product if sold},
+            touched={product_id for product_id, _, _ in per_product},
         )
 
 
@@ -257,6 +267,11 @@ WITH inserted AS (
     FROM ingest_staging AS s
     JOIN data_product AS p ON p.business_id = %(business)s AND p.sku = s.sku
     LEFT JOIN data_customer AS c ON c.business_id = %(business)s AND c.external_id = s.customer_id
+    -- A line the merchant deleted stays deleted when its file comes again.
+    WHERE NOT EXISTS (
+        SELECT 1 FROM data_transactiondeletion AS d
+        WHERE d.business_id = %(business)s AND d.line_key = s.line_key
+    )
     ON CONFLICT (business_id, line_key) DO NOTHING
     RETURNING product_id, quantity, "timestamp"
 )
@@ -436,8 +451,10 @@ class InventoryLoader(ChunkLoader):
         counts = frame[frame.stock_quantity.notna()] if "stock_quantity" in frame.columns else frame.iloc[0:0]
         stock_apply(
             business=self.business,
+            # "Set stock to the count": the difference is computed under the row lock, not from the
+            # stock read above, which a sale recorded meanwhile would make stale.
             changes=[
-                StockChange(stocked[row.sku].pk, int(row.stock_quantity) - stocked[row.sku].stock_quantity)
+                StockChange(stocked[row.sku].pk, target=int(row.stock_quantity))
                 for row in counts.itertuples()
             ],
             reason=StockMovement.Reason.UPLOAD,

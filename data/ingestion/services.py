@@ -15,6 +15,7 @@ from data.ingestion.loaders import InventoryLoader, sales_loader
 from data.ingestion.pipeline import ChunkPipeline
 from data.ingestion.prefetch import prefetched
 from data.models import UploadRecord, UploadRowError
+from data.parsing.dates import date_order_for
 from project.common.exceptions import ApplicationError, ConflictError, PayloadTooLarge
 from project.common.locks import advisory_lock, advisory_xact_lock
 
@@ -53,11 +54,14 @@ def _open(upload: UploadRecord, path: str):
         return parsing.open_inventory_file(
             path, column_map=upload.options.get("column_map"), chunk_size=chunk_size
         )
+    business = upload.business
     return parsing.open_transaction_file(
         path,
         column_map=upload.options.get("column_map"),
         date_order=upload.options.get("date_order", "auto"),
         chunk_size=chunk_size,
+        fallback_order=date_order_for(country=business.country, setting=business.date_order),
+        zone=business.timezone,
     )
 
 

@@ -3,27 +3,32 @@
 Accepted: ISO dates (``2010-12-01 08:26:00``, ``2010-12-01T08:26``, ``2010/12/01``), and day-month dates
 with ``/``, ``-`` or ``.`` (``12/1/2010 8:26``, ``25/12/2018 14:03``, ``25.12.18``), each with an optional
 time (``8:26``, ``08:26:00``, ``08:26:00.250``, ``8:26 PM``). Two-digit years are 2000-2069 and 1970-1999,
-as POSIX ``strptime`` reads them. Dates carrying a time-zone offset are not accepted: every value is a
-naive wall-clock time that the caller localises to the business's time zone.
+as POSIX ``strptime`` reads them. An ISO time may carry ``Z`` or an offset (``2026-08-01T09:23:00+01:00``,
+what the API answers): it is converted to the business's wall-clock time. Every value comes out as a
+naive wall-clock time in that zone, which the caller localises. Sales dated outside
+:func:`data.parsing.bounds.sale_time_window` (before 1970, more than a day ahead) are refused.
 """
 
 import re
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import numpy as np
 import pandas as pd
 
+from data.parsing.bounds import SALE_TIME_TOO_EARLY, SALE_TIME_TOO_LATE, sale_time_window
 from data.parsing.values import Converted, factorize, quote
 
 MONTH_FIRST = "mdy"
 DAY_FIRST = "dmy"
 DATE_ORDERS = (MONTH_FIRST, DAY_FIRST)
 ORDER_NAMES = {MONTH_FIRST: "month/day/year", DAY_FIRST: "day/month/year"}
-# What an undecided file falls back to: the UCI exports (the commonest public sample) are month-first.
+# What an undecided file falls back to when the business's country says nothing: the UCI exports (the
+# commonest public sample) are month-first.
 DEFAULT_ORDER = MONTH_FIRST
-EARLIEST_YEAR = 1900
-LATEST_YEAR = 2100
+# Countries that write the month first (ISO 3166 codes); the rest of the world writes the day first.
+MONTH_FIRST_COUNTRIES = frozenset({"US", "PH", "PR", "GU", "AS", "VI", "UM", "MP", "FM", "MH", "PW", "BZ"})
 # Tried with pandas' C parser first; only values it rejects go through the general pattern below.
 FAST_FORMAT = "%Y-%m-%d %H:%M:%S"
 DATE_EXAMPLES = "write e.g. 2024-01-31 14:05 or 31/01/2024 14:05"
@@ -39,11 +44,22 @@ _DATE = re.compile(
         (?P<hour>\d{1,2}):(?P<minute>\d{2})
         (?::(?P<seconds>\d{2})(?:[.,](?P<fraction>\d{1,9}))?)?
         \s*(?P<meridiem>[AaPp]\.?[Mm]\.?)?
+        \s*(?P<offset>Z|[+-]\d{2}(?::?\d{2})?)?
     )?
     """,
     re.VERBOSE,
 )
 _DAY_MONTH_START = re.compile(r"\s*(\d{1,2})[-/.](\d{1,2})[-/.]\d")
+
+
+def date_order_for(*, country: str = "", setting: str = "") -> str:
+    """A business's own day/month order: its setting, else what its country writes, else the default."""
+    if setting in DATE_ORDERS:
+        return setting
+    country = country.strip().upper()
+    if not country:
+        return DEFAULT_ORDER
+    return MONTH_FIRST if country in MONTH_FIRST_COUNTRIES else DAY_FIRST
 
 
 def day_month_order_evidence(texts: Iterable[str]) -> str | None:
@@ -83,27 +99,39 @@ def _components(match: re.Match, order: str) -> tuple[int, int, int, int, int, i
     return year, month, day, hour, int(match["minute"] or 0), int(match["seconds"] or 0), microsecond
 
 
+def _offset(text: str) -> timezone:
+    if text == "Z":
+        return UTC
+    sign = -1 if text[0] == "-" else 1
+    digits = text[1:].replace(":", "")
+    return timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:] or 0)))
+
+
 def parse_timestamps(
-    raw: np.ndarray, *, label: str, order: str | None, resolve_order: Callable[[list[str]], str]
+    raw: np.ndarray,
+    *,
+    label: str,
+    order: str | None,
+    resolve_order: Callable[[list[str]], str],
+    zone: str = "UTC",
+    now: datetime | None = None,
 ) -> Converted:
-    """Parse a column of date(-time) text into naive ``datetime64[ns]`` values (NaT where rejected).
+    """Parse a column of date(-time) text into naive ``datetime64[ns]`` wall-clock values in ``zone`` (NaT
+    where rejected).
 
     ``order`` is ``"mdy"``, ``"dmy"`` or None while the file's order is unknown; then ``resolve_order`` is
     called once with the day-month values (distinct, in file order) and must return the order to use.
+    Values with an offset are converted to ``zone``; values outside the sale-time window (see
+    :mod:`data.parsing.bounds`, measured from ``now``) are refused with a message.
     """
+    earliest, latest = sale_time_window(zone, now=now)
+    tz = ZoneInfo(zone)
     codes, uniques = factorize(raw)
     values = pd.to_datetime(pd.Series(uniques, dtype=object), format=FAST_FORMAT, errors="coerce").to_numpy(
         dtype="datetime64[ns]"
     )
     messages = np.full(len(uniques), None, dtype=object)
-    years = values.astype("datetime64[Y]").astype(np.int64) + 1970
-    outside = ~np.isnat(values) & ((years < EARLIEST_YEAR) | (years > LATEST_YEAR))
-    values[outside] = np.datetime64("NaT")
-    pending = [position for position in np.flatnonzero(np.isnat(values)) if not outside[position]]
-    for position in np.flatnonzero(outside):
-        messages[position] = (
-            f"{label} {quote(uniques[position])} is outside the years {EARLIEST_YEAR}-{LATEST_YEAR}."
-        )
+    pending = list(np.flatnonzero(np.isnat(values)))
     matches = {position: _DATE.fullmatch(uniques[position].strip()) for position in pending}
     day_month = [
         uniques[position] for position, match in matches.items() if match is not None and match["first"]
@@ -121,14 +149,26 @@ def parse_timestamps(
             continue
         try:
             moment = datetime(*_components(match, order or DEFAULT_ORDER))
-        except ValueError:
+            if match["offset"]:
+                moment = moment.replace(tzinfo=_offset(match["offset"])).astimezone(tz).replace(tzinfo=None)
+        except (ValueError, OverflowError):
             reading = f" when read as {ORDER_NAMES[order or DEFAULT_ORDER]}" if match["first"] else ""
             messages[position] = f"{label} {quote(text)} is not a valid date{reading}."
             continue
-        if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
-            messages[position] = f"{label} {quote(text)} is outside the years {EARLIEST_YEAR}-{LATEST_YEAR}."
-            continue
-        values[position] = np.datetime64(moment, "ns")
+        if earliest <= moment <= latest:
+            values[position] = np.datetime64(moment, "ns")
+        else:
+            problem = SALE_TIME_TOO_EARLY if moment < earliest else SALE_TIME_TOO_LATE
+            messages[position] = f"{label} {quote(text)} {problem}."
+    # Values the fast path read are checked against the same window, in one vector comparison.
+    fast = ~np.isnat(values)
+    outside = fast & ((values < np.datetime64(earliest, "ns")) | (values > np.datetime64(latest, "ns")))
+    for position in np.flatnonzero(outside):
+        problem = (
+            SALE_TIME_TOO_EARLY if values[position] < np.datetime64(earliest, "ns") else SALE_TIME_TOO_LATE
+        )
+        messages[position] = f"{label} {quote(uniques[position])} {problem}."
+    values[outside] = np.datetime64("NaT")
     has_messages = any(message is not None for message in messages)
     return Converted(
         values=values.take(codes),

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from data.parsing.bounds import MAX_LEAD_TIME_DAYS, MAX_UNITS, PRICE_PLACES
 from data.parsing.headers import HeaderMatch, match_inventory_header
 from data.parsing.reading import CsvSource, FileReader, RecordBatch, RowProblems
 from data.parsing.results import Chunk
@@ -91,11 +92,13 @@ class InventoryFileReader(FileReader):
                 continue
             converted = convert_distinct(
                 table[:, columns[field]],
-                money_converter(label, decimal_comma=self._decimal_comma, required=False),
+                money_converter(
+                    label, decimal_comma=self._decimal_comma, required=False, places=PRICE_PLACES
+                ),
                 np.int64,
             )
             problems.add(columns[field], converted.messages)
-            texts = cents_to_text(converted.values)
+            texts = cents_to_text(converted.values, PRICE_PLACES)
             if converted.empty is not None:
                 texts[converted.empty] = None
             values[field] = texts
@@ -112,6 +115,7 @@ class InventoryFileReader(FileReader):
                     required=False,
                     allow_negative=False,
                     allow_zero=True,
+                    maximum=MAX_UNITS if field != "lead_time_days" else MAX_LEAD_TIME_DAYS,
                 ),
                 np.int64,
             )

@@ -2,25 +2,28 @@
 
 import os
 from collections.abc import Mapping
+from datetime import datetime
 
 import numpy as np
 import pandas as pd
 
+from data.parsing.bounds import MAX_UNITS, PRICE_PLACES
 from data.parsing.dates import DATE_ORDERS, DEFAULT_ORDER, day_month_order_evidence, parse_timestamps
 from data.parsing.headers import HeaderMatch, match_transaction_header
 from data.parsing.line_keys import OccurrenceCounter, line_digests, line_keys
 from data.parsing.reading import CsvSource, FileReader, RecordBatch, RowProblems
 from data.parsing.results import Chunk
 from data.parsing.values import (
-    CENTS_LIMIT,
+    LINE_TOTAL_LIMIT,
     MAX_LENGTHS,
+    PRICE_SCALE,
     Converted,
     cents_to_text,
     convert_distinct,
     customer_id_converter,
-    format_cents,
     map_distinct,
     money_converter,
+    price_to_cents,
     text_converter,
     whole_number_converter,
 )
@@ -88,24 +91,43 @@ class TransactionFileReader(FileReader):
     (like 05/01/2024) arrives, its first telling date decides (a first part above 12 means day-first, a
     second part above 12 month-first). When none of its dates tells, the date column is read ahead through
     a second file handle up to the first telling date, so earlier chunks are never read with the wrong
-    order. A file where no date tells is month-first, the convention of the UCI exports. ISO dates
-    (2024-01-05) never need an order.
+    order. A file where no date tells is read in ``fallback_order``: the business's own date order (from its
+    country), month-first by default, the convention of the UCI exports. ISO dates (2024-01-05) never
+    need an order.
+
+    Times are wall-clock times in ``zone`` (the business's time zone); ISO times with an offset are
+    converted to it. Sales dated before 1970 or more than a day after ``now`` are row errors.
     """
 
-    def __init__(self, source: CsvSource, match: HeaderMatch, *, date_order: str, chunk_size: int) -> None:
+    def __init__(
+        self,
+        source: CsvSource,
+        match: HeaderMatch,
+        *,
+        date_order: str,
+        chunk_size: int,
+        fallback_order: str = DEFAULT_ORDER,
+        zone: str = "UTC",
+        now: datetime | None = None,
+    ) -> None:
         if date_order not in ("auto", *DATE_ORDERS):
             raise ValueError(f'date_order must be "auto", "mdy" or "dmy", not {date_order!r}.')
+        if fallback_order not in DATE_ORDERS:
+            raise ValueError(f'fallback_order must be "mdy" or "dmy", not {fallback_order!r}.')
         super().__init__(source, match, chunk_size=chunk_size)
         self.date_order: str | None = None if date_order == "auto" else date_order
+        self.fallback_order = fallback_order
+        self.zone = zone
+        self.now = now
         self._decimal_comma = self.delimiter == ";"
         self._occurrences = OccurrenceCounter()
 
     def _resolve_date_order(self, day_month_dates: list[str]) -> str:
         """Settle day/month order for the whole file: from the first telling date of this chunk, else from
         the first telling date further on (read ahead through a second handle, stopping at the first
-        one), else month-first."""
+        one), else the fallback order (the business's own date order)."""
         self.date_order = (
-            day_month_order_evidence(day_month_dates) or self._scan_date_order() or DEFAULT_ORDER
+            day_month_order_evidence(day_month_dates) or self._scan_date_order() or self.fallback_order
         )
         return self.date_order
 
@@ -172,11 +194,12 @@ class TransactionFileReader(FileReader):
                 required=True,
                 allow_negative=True,
                 allow_zero=False,
+                maximum=MAX_UNITS,
             ),
             np.int64,
         )
         problems.add(columns["quantity"], quantity.messages)
-        unit_price, unit_cents, total_cents = self._money(table, quantity.values, problems)
+        unit_price, total = self._money(table, quantity.values, problems)
 
         dates = table[:, columns["timestamp"]]
         if "time" in columns:
@@ -185,7 +208,12 @@ class TransactionFileReader(FileReader):
             dates = dates.copy()
             dates[with_time] = dates[with_time] + " " + time.values[with_time]
         timestamp = parse_timestamps(
-            dates, label="Date", order=self.date_order, resolve_order=self._resolve_date_order
+            dates,
+            label="Date",
+            order=self.date_order,
+            resolve_order=self._resolve_date_order,
+            zone=self.zone,
+            now=self.now,
         )
         problems.add(columns["timestamp"], timestamp.messages)
 
@@ -200,9 +228,7 @@ class TransactionFileReader(FileReader):
         is_return = quantities < 0
         if invoice is not None and self.layout in CANCELLATION_LAYOUTS:
             is_return |= invoice.map(lambda number: number is not None and number.startswith("C"), bool)[ok]
-        unit_prices = (
-            unit_price.map(format_cents)[ok] if unit_price is not None else cents_to_text(unit_cents[ok])
-        )
+        unit_prices = cents_to_text(unit_price[ok], PRICE_PLACES)
 
         items = skus.copy()
         without_sku = np.equal(items, None)
@@ -212,7 +238,9 @@ class TransactionFileReader(FileReader):
                 invoices,
                 items,
                 quantity.map(str)[ok],
-                unit_prices,
+                # Keys were made from prices in cents before prices kept four places: keying on the cents
+                # keeps every line already imported recognised when its file comes again.
+                cents_to_text(price_to_cents(unit_price[ok])),
                 np.datetime_as_string(timestamp.distinct, unit="s").astype(object).take(timestamp.codes)[ok],
                 np.where(np.equal(customers, None), "", customers).astype(object),
             ]
@@ -228,7 +256,7 @@ class TransactionFileReader(FileReader):
                 "category": _column(category, ok, kept),
                 "quantity": quantities,
                 "unit_price": unit_prices,
-                "total": cents_to_text(total_cents[ok]),
+                "total": cents_to_text(total[ok], PRICE_PLACES),
                 "timestamp": timestamps,
                 "customer_id": customers,
                 "customer_email": _column(customer_email, ok, kept),
@@ -245,37 +273,39 @@ class TransactionFileReader(FileReader):
 
     def _money(
         self, table: np.ndarray, quantities: np.ndarray, problems: RowProblems
-    ) -> tuple[Converted | None, np.ndarray, np.ndarray]:
-        """Unit prices and line totals in cents, plus the converted unit price column when every unit price
-        comes from it (so its text can be reused).
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Unit prices and line totals in ten-thousandths (four places, so sub-cent prices survive).
 
         The unit price comes from its column; failing that (POS exports, or a custom map with an amount)
-        from the amount divided by the quantity, rounded half away from zero to the cent. The total is the
-        amount when the file has one (what the customer really paid) and quantity times unit price otherwise.
+        from the amount divided by the quantity, rounded half away from zero to the fourth place. The
+        total is the amount when the file has one (what the customer really paid) and quantity times unit
+        price otherwise (exact).
         """
         columns = self.columns
         count = len(quantities)
-        price = None
-        unit_cents = np.zeros(count, dtype=np.int64)
+        unit_price = np.zeros(count, dtype=np.int64)
         price_known = np.zeros(count, dtype=bool)
         if "unit_price" in columns:
             price = convert_distinct(
                 table[:, columns["unit_price"]],
                 money_converter(
-                    "Unit price", decimal_comma=self._decimal_comma, required="amount" not in columns
+                    "Unit price",
+                    decimal_comma=self._decimal_comma,
+                    required="amount" not in columns,
+                    places=PRICE_PLACES,
                 ),
                 np.int64,
             )
             problems.add(columns["unit_price"], price.messages)
-            unit_cents = price.values
+            unit_price = price.values
             price_known = ~_blank(price, count)
         if "amount" not in columns:
-            product = quantities.astype(np.float64) * unit_cents
-            too_large = np.abs(product) >= CENTS_LIMIT
+            product = quantities.astype(np.float64) * unit_price
+            too_large = np.abs(product) >= LINE_TOTAL_LIMIT
             problems.add_where(
                 columns["unit_price"], too_large, "The line total (quantity times unit price) is too large."
             )
-            return price, unit_cents, np.where(too_large, 0, quantities) * unit_cents
+            return unit_price, np.where(too_large, 0, quantities) * unit_price
 
         amount = convert_distinct(
             table[:, columns["amount"]],
@@ -289,23 +319,24 @@ class TransactionFileReader(FileReader):
         )
         problems.add(columns["amount"], amount.messages)
         amount_known = ~_blank(amount, count)
+        amounts = amount.values * (PRICE_SCALE // 100)
         problems.add_where(columns["amount"], ~price_known & ~amount_known, "Amount is missing.")
-        opposite = ((amount.values > 0) & (quantities < 0)) | ((amount.values < 0) & (quantities > 0))
+        opposite = ((amounts > 0) & (quantities < 0)) | ((amounts < 0) & (quantities > 0))
         derive = ~price_known & amount_known
         problems.add_where(columns["amount"], derive & opposite, "Amount and quantity have opposite signs.")
         divisor = np.where(quantities == 0, 1, np.abs(quantities))
         # Integer arithmetic keeps the division exact: round(|a| / |q|) half away from zero.
-        derived = (2 * np.abs(amount.values) + divisor) // (2 * divisor)
-        unit_cents = np.where(derive, derived, unit_cents)
-        product = quantities.astype(np.float64) * unit_cents
-        too_large = ~amount_known & (np.abs(product) >= CENTS_LIMIT)
+        derived = (2 * np.abs(amounts) + divisor) // (2 * divisor)
+        unit_price = np.where(derive, derived, unit_price)
+        product = quantities.astype(np.float64) * unit_price
+        too_large = ~amount_known & (np.abs(product) >= LINE_TOTAL_LIMIT)
         problems.add_where(
             columns.get("unit_price", columns["amount"]),
             too_large,
             "The line total (quantity times unit price) is too large.",
         )
-        total = np.where(amount_known, amount.values, np.where(too_large, 0, quantities) * unit_cents)
-        return None, unit_cents, total
+        total = np.where(amount_known, amounts, np.where(too_large, 0, quantities) * unit_price)
+        return unit_price, total
 
     def _pos_invoices(self, timestamps: np.ndarray, customers: np.ndarray) -> np.ndarray:
         """A stable invoice per till basket: ``POS-<yyyymmdd>-<hhmm>-<customer or "anon">``."""
@@ -338,19 +369,32 @@ def open_transaction_file(
     column_map: Mapping[str, str] | None = None,
     date_order: str = "auto",
     chunk_size: int = 20_000,
+    fallback_order: str = DEFAULT_ORDER,
+    zone: str = "UTC",
+    now: datetime | None = None,
 ) -> TransactionFileReader:
     """Open a sales CSV file: detect its encoding and delimiter, read its header and match a layout.
 
     ``column_map`` maps our field names to the file's header names (layout "custom"); columns already
     named like our fields need not be mapped. ``date_order`` is "auto", "mdy" or "dmy" (see
-    :class:`TransactionFileReader`). Raises :class:`~data.parsing.errors.HeaderError` when the header fits
-    no layout and :class:`~data.parsing.errors.ParsingError` when the file is empty or not text. A file
-    holding only a header opens fine and yields no chunks.
+    :class:`TransactionFileReader`), ``fallback_order`` the order used when no date tells, ``zone`` the
+    business's time zone and ``now`` the moment sale dates are bounded from. Raises
+    :class:`~data.parsing.errors.HeaderError` when the header fits no layout and
+    :class:`~data.parsing.errors.ParsingError` when the file is empty or not text. A file holding only a
+    header opens fine and yields no chunks.
     """
     source = CsvSource(path)
     try:
         match = match_transaction_header(source.header, column_map)
-        return TransactionFileReader(source, match, date_order=date_order, chunk_size=chunk_size)
+        return TransactionFileReader(
+            source,
+            match,
+            date_order=date_order,
+            chunk_size=chunk_size,
+            fallback_order=fallback_order,
+            zone=zone,
+            now=now,
+        )
     except BaseException:
         source.close()
         raise

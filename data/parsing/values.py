@@ -15,8 +15,14 @@ from decimal import ROUND_HALF_UP, Decimal
 import numpy as np
 import pandas as pd
 
+from data.parsing.bounds import MAX_UNIT_PRICE, PRICE_PLACES
+
 # numeric(14, 2) holds up to 999,999,999,999.99, i.e. fewer than 10**14 cents.
 CENTS_LIMIT = 10**14
+# A line total: four places, quantity (at most a million) times a unit price (at most a million).
+LINE_TOTAL_LIMIT = 10**18
+# Unit prices are read in ten-thousandths (four places): 0.001 is 10, 2.205 is 22050.
+PRICE_SCALE = 10**PRICE_PLACES
 # PostgreSQL ``integer``, the type of quantities and stock counts.
 INTEGER_LIMIT = 2**31 - 1
 # Column widths of the ``data`` tables (``data.models``), which COPY would refuse to overflow.
@@ -186,13 +192,22 @@ def plain_number(text: str, *, decimal_comma: bool, currency: bool = False) -> s
 
 
 def money_converter(
-    label: str, *, decimal_comma: bool, required: bool, allow_negative: bool = False
+    label: str,
+    *,
+    decimal_comma: bool,
+    required: bool,
+    allow_negative: bool = False,
+    places: int = 2,
 ) -> Converter:
-    """Money to whole cents, rounding half away from zero (as PostgreSQL rounds into numeric(14, 2)).
+    """Money to whole units of ``10**-places`` (cents by default), rounding half away from zero (as
+    PostgreSQL rounds into a numeric column).
 
     A blank cell is a complaint when ``required``, else it is marked empty. Negative amounts are a
-    complaint unless ``allow_negative``.
+    complaint unless ``allow_negative``. A unit price (``places=PRICE_PLACES``) is bounded by
+    ``MAX_UNIT_PRICE``, the API's bound; an amount by its column.
     """
+    scale = Decimal(10) ** places
+    limit = MAX_UNIT_PRICE * scale if places == PRICE_PLACES else Decimal(CENTS_LIMIT)
 
     def convert(text: str) -> tuple[int, str | None, bool]:
         number = plain_number(text, decimal_comma=decimal_comma, currency=True)
@@ -200,21 +215,30 @@ def money_converter(
             return 0, (f"{label} is missing." if required else None), not required
         if number is None:
             return 0, f"{label} {quote(text)} is not a number.", False
-        cents = (Decimal(number) * 100).quantize(_ONE, rounding=ROUND_HALF_UP)
-        if cents < 0 and not allow_negative:
+        units = (Decimal(number) * scale).quantize(_ONE, rounding=ROUND_HALF_UP)
+        if units < 0 and not allow_negative:
             return 0, f"{label} cannot be negative.", False
-        if abs(cents) >= CENTS_LIMIT:
+        if places == PRICE_PLACES and abs(units) > limit:
+            return 0, f"{label} {quote(text)} is more than {MAX_UNIT_PRICE:,}.", False
+        if abs(units) >= limit:
             return 0, f"{label} {quote(text)} is too large.", False
-        return int(cents), None, False
+        return int(units), None, False
 
     return convert
 
 
 def whole_number_converter(
-    label: str, *, decimal_comma: bool, required: bool, allow_negative: bool, allow_zero: bool
+    label: str,
+    *,
+    decimal_comma: bool,
+    required: bool,
+    allow_negative: bool,
+    allow_zero: bool,
+    maximum: int | None = None,
 ) -> Converter:
-    """Whole numbers ("6", " -2 ", "6.0") that fit a PostgreSQL integer. "1.5" is a complaint, as are a
-    blank cell when ``required``, negatives unless ``allow_negative`` and zero unless ``allow_zero``."""
+    """Whole numbers ("6", " -2 ", "6.0") that fit a PostgreSQL integer, and at most ``maximum`` either
+    side of zero when given (the API's bound). "1.5" is a complaint, as are a blank cell when
+    ``required``, negatives unless ``allow_negative`` and zero unless ``allow_zero``."""
 
     def convert(text: str) -> tuple[int, str | None, bool]:
         number = plain_number(text, decimal_comma=decimal_comma)
@@ -227,6 +251,8 @@ def whole_number_converter(
             return 0, f"{label} {quote(text)} is not a whole number.", False
         if abs(value) > INTEGER_LIMIT:
             return 0, f"{label} {quote(text)} is too large.", False
+        if maximum is not None and abs(value) > maximum:
+            return 0, f"{label} {quote(text)} is more than {maximum:,}.", False
         if value < 0 and not allow_negative:
             return 0, f"{label} cannot be negative.", False
         if value == 0 and not allow_zero:
@@ -236,13 +262,24 @@ def whole_number_converter(
     return convert
 
 
+def format_fixed(units: int, places: int = 2) -> str:
+    """Whole units of ``10**-places`` as decimal text: 255 → "2.55"; with 4 places 10 → "0.0010"."""
+    sign = "-" if units < 0 else ""
+    whole, fraction = divmod(abs(int(units)), 10**places)
+    return f"{sign}{whole}.{fraction:0{places}d}"
+
+
 def format_cents(cents: int) -> str:
     """Whole cents as decimal text with two places: 255 → "2.55", -5 → "-0.05"."""
-    sign = "-" if cents < 0 else ""
-    units, hundredths = divmod(abs(int(cents)), 100)
-    return f"{sign}{units}.{hundredths:02d}"
+    return format_fixed(cents, 2)
 
 
-def cents_to_text(cents: np.ndarray) -> np.ndarray:
-    """Whole cents as exact decimal text with two places: 255 → "2.55", -5 → "-0.05"."""
-    return map_distinct(cents, format_cents)
+def cents_to_text(cents: np.ndarray, places: int = 2) -> np.ndarray:
+    """Whole cents (or units of ``10**-places``) as exact decimal text: 255 → "2.55", -5 → "-0.05"."""
+    return map_distinct(cents, lambda value: format_fixed(value, places))
+
+
+def price_to_cents(units: np.ndarray) -> np.ndarray:
+    """Unit prices in ten-thousandths rounded half away from zero to whole cents."""
+    step = PRICE_SCALE // 100
+    return np.sign(units) * ((np.abs(units) + step // 2) // step)

@@ -4,8 +4,10 @@ from decimal import Decimal
 
 import pytest
 
+from data import services
 from data.models import Product, StockAlert, StockMovement
-from tests.factories import ProductFactory
+from project.common.exceptions import ApplicationError
+from tests.factories import ProductFactory, TransactionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +35,7 @@ def test_create_product_records_opening_stock_as_a_movement(api, business):
     body = response.json()
     assert (body["sku"], body["unit_price"], body["stock_quantity"], body["stock_status"]) == (
         "TEA-1",
-        "4.50",
+        "4.5000",
         12,
         "ok",
     )
@@ -202,3 +204,56 @@ def test_delete_a_product_without_sales(api, business):
 
     assert api.delete(f"{PRODUCTS}{product.pk}/").status_code == 204
     assert not Product.objects.for_business(business).exists()
+
+
+@pytest.mark.django_db
+def test_a_patch_of_the_name_does_not_undo_a_sale_recorded_since_the_product_was_read(business, owner):
+    product = ProductFactory(business=business, stock_quantity=10)
+    stale = Product.objects.for_business(business).get(pk=product.pk)  # what a PATCH request reads
+    services.transaction_create(business=business, user=owner, product=product, quantity=3)
+
+    services.product_update(product=stale, user=owner, data={"name": "Renamed"})
+
+    product.refresh_from_db()
+    assert (product.name, product.stock_quantity) == ("Renamed", 7)
+
+
+@pytest.mark.django_db
+def test_setting_stock_is_computed_under_the_lock_from_the_stock_now(business, owner):
+    product = ProductFactory(business=business, stock_quantity=10)
+    stale = Product.objects.for_business(business).get(pk=product.pk)
+    services.transaction_create(business=business, user=owner, product=product, quantity=3)
+
+    services.product_update(product=stale, user=owner, data={"stock_quantity": 20})
+
+    product.refresh_from_db()
+    movement = StockMovement.objects.for_business(business).order_by("pk").last()
+    assert (product.stock_quantity, movement.change, movement.stock_after) == (20, 13, 20)
+
+
+@pytest.mark.django_db
+def test_adjusting_stock_touches_updated_at(api, business):
+    product = ProductFactory(business=business, stock_quantity=10)
+    before = product.updated_at
+
+    api.post(ADJUST, {"product_id": product.pk, "change": 5}, format="json")
+
+    product.refresh_from_db()
+    assert product.updated_at > before
+
+
+@pytest.mark.django_db
+def test_deleting_a_product_with_sales_is_400_decided_by_the_database(business):
+    from django.db.models import QuerySet
+
+    product = ProductFactory(business=business)
+    TransactionFactory(product=product)
+    # The check-then-act is gone: even when a sale lands after any check could run, the delete is refused.
+    original = QuerySet.exists
+    QuerySet.exists = lambda self: False
+    try:
+        with pytest.raises(ApplicationError):
+            services.product_delete(product=product)
+    finally:
+        QuerySet.exists = original
+    assert Product.objects.for_business(business).filter(pk=product.pk).exists()

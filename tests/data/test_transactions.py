@@ -32,7 +32,7 @@ def test_a_sale_decrements_stock_in_the_same_transaction(api, business):
     assert (body["invoice"], body["quantity"], body["unit_price"], body["total"]) == (
         "INV-1",
         3,
-        "2.50",
+        "2.5000",
         "7.50",
     )
     product.refresh_from_db()
@@ -205,3 +205,111 @@ def test_id_filters_tell_nothing_about_other_businesses(api, business, url):
     assert (foreign_answer.status_code, foreign_answer.json()["count"]) == (200, 0)
     assert (missing_answer.status_code, missing_answer.json()["count"]) == (200, 0)
     assert api.get(f"{url}?product={10**20}").status_code == 400
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "timestamp",
+    ["0001-01-01T00:00:00Z", "1899-12-31T00:00:00Z", "1969-12-31T23:59:59Z", "2099-01-01T00:00:00Z"],
+)
+def test_a_sale_dated_before_1970_or_more_than_a_day_ahead_is_400_naming_timestamp(api, business, timestamp):
+    product = ProductFactory(business=business, stock_quantity=5)
+
+    response = api.post(
+        TRANSACTIONS, {"product": product.pk, "quantity": 1, "timestamp": timestamp}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert list(response.json()) == ["timestamp"]
+    assert not Transaction.objects.for_business(business).exists()
+    product.refresh_from_db()
+    assert product.stock_quantity == 5
+
+
+@pytest.mark.django_db
+def test_a_sale_dated_within_a_day_ahead_is_accepted(api, business):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    product = ProductFactory(business=business, stock_quantity=5)
+    soon = (timezone.now() + timedelta(hours=20)).isoformat()
+
+    response = api.post(
+        TRANSACTIONS, {"product": product.pk, "quantity": 1, "timestamp": soon}, format="json"
+    )
+
+    assert response.status_code == 201
+
+
+@pytest.mark.django_db
+def test_a_sub_cent_unit_price_is_kept_and_the_total_is_exact(api, business):
+    product = ProductFactory(business=business, stock_quantity=5000)
+
+    response = api.post(
+        TRANSACTIONS, {"product": product.pk, "quantity": 1000, "unit_price": "0.0015"}, format="json"
+    )
+
+    assert response.status_code == 201
+    assert (response.json()["unit_price"], response.json()["total"]) == ("0.0015", "1.50")
+    sale = Transaction.objects.for_business(business).get()
+    assert (sale.unit_price, sale.total) == (Decimal("0.0015"), Decimal("1.5000"))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ["owner", "manager"])
+def test_deleting_a_sale_restores_stock_with_a_movement_and_keeps_who_deleted_it(business, role, request):
+    from data.models import TransactionDeletion
+    from tests.conftest import auth_client
+
+    user = request.getfixturevalue(role)
+    client = auth_client(user, business)
+    product = ProductFactory(business=business, stock_quantity=10, reorder_point=8)
+    customer = CustomerFactory(business=business)
+    sale = client.post(
+        TRANSACTIONS, {"product": product.pk, "quantity": 3, "customer": customer.pk}, format="json"
+    ).json()
+
+    response = client.delete(f"{TRANSACTIONS}{sale['id']}/")
+
+    assert response.status_code == 204
+    assert not Transaction.objects.for_business(business).exists()
+    product.refresh_from_db()
+    assert product.stock_quantity == 10
+    undo = StockMovement.objects.for_business(business).order_by("pk").last()
+    assert (undo.change, undo.reason, undo.stock_after, undo.user) == (3, "adjustment", 10, user)
+    deletion = TransactionDeletion.objects.for_business(business).get()
+    assert (deletion.transaction_id, deletion.quantity, deletion.deleted_by, deletion.stock_restored) == (
+        sale["id"],
+        3,
+        user,
+        3,
+    )
+    assert not StockAlert.objects.for_business(business).filter(resolved_at__isnull=True).exists()
+    customer.refresh_from_db()
+    assert customer.last_purchase_at is None
+    assert client.get(f"{TRANSACTIONS}{sale['id']}/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_viewer_cannot_delete_a_sale_and_another_businesss_sale_is_404(api, business, viewer):
+    from tests.conftest import auth_client
+
+    mine = TransactionFactory(product=ProductFactory(business=business))
+    foreign = TransactionFactory()
+
+    assert auth_client(viewer, business).delete(f"{TRANSACTIONS}{mine.pk}/").status_code == 403
+    assert api.delete(f"{TRANSACTIONS}{foreign.pk}/").status_code == 404
+    assert Transaction.objects.unscoped().count() == 2
+
+
+@pytest.mark.django_db
+def test_deleting_an_uploaded_line_from_before_the_count_leaves_stock_alone(api, business):
+    product = ProductFactory(business=business, stock_quantity=10)
+    line = TransactionFactory(product=product, quantity=4)  # history: the product was never counted
+
+    assert api.delete(f"{TRANSACTIONS}{line.pk}/").status_code == 204
+
+    product.refresh_from_db()
+    assert product.stock_quantity == 10
+    assert not StockMovement.objects.for_business(business).exists()

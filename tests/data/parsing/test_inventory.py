@@ -25,9 +25,9 @@ def test_a_stock_count_is_normalised_and_bad_rows_reported(tmp_path):
 
     assert (reader.layout, reader.fields) == ("ours", frozenset(INVENTORY_COLUMNS[1:]))
     assert chunk.rows.astype(object).where(chunk.rows.notna(), None).values.tolist() == [
-        [2, "MUG-1", "Mug", "Kitchen", "3.50", "1.20", 10, 4, 7],
-        [3, "TEA-1", "Tea", None, "2.00", None, 0, None, None],
-        [4, None, "Kettle", "Kitchen", "25.00", "12.00", 3, 1, 14],
+        [2, "MUG-1", "Mug", "Kitchen", "3.5000", "1.2000", 10, 4, 7],
+        [3, "TEA-1", "Tea", None, "2.0000", None, 0, None, None],
+        [4, None, "Kettle", "Kitchen", "25.0000", "12.0000", 3, 1, 14],
     ]
     assert chunk.errors == [
         RowError(5, "SKU", "SKU and product name are both missing."),
@@ -67,7 +67,7 @@ def test_a_semicolon_stock_count_reads_decimal_commas(tmp_path):
     with open_inventory_file(path) as reader:
         (chunk,) = list(reader)
 
-    assert chunk.rows[["sku", "product_name", "unit_price"]].values.tolist() == [["K1", "Kopi", "3.50"]]
+    assert chunk.rows[["sku", "product_name", "unit_price"]].values.tolist() == [["K1", "Kopi", "3.5000"]]
     assert chunk.rows["stock_quantity"].tolist() == [12]
 
 

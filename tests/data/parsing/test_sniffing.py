@@ -25,7 +25,7 @@ def test_utf8_with_a_bom_is_read_as_utf8_without_the_bom_in_the_first_header_nam
     reader, chunk = first_chunk(path)
 
     assert (reader.encoding, reader.layout, reader.header[0]) == ("utf-8", "ours", "invoice")
-    assert chunk.rows[["product_name", "unit_price"]].values.tolist() == [["Crème brûlée", "2.50"]]
+    assert chunk.rows[["product_name", "unit_price"]].values.tolist() == [["Crème brûlée", "2.5000"]]
 
 
 def test_cp1252_is_recognised_by_its_euro_sign_and_decodes_pound_and_euro(tmp_path):
@@ -34,7 +34,7 @@ def test_cp1252_is_recognised_by_its_euro_sign_and_decodes_pound_and_euro(tmp_pa
     reader, chunk = first_chunk(path)
 
     assert reader.encoding == "cp1252"
-    assert chunk.rows[["product_name", "unit_price"]].values.tolist() == [["Mug €5 deal", "2.50"]]
+    assert chunk.rows[["product_name", "unit_price"]].values.tolist() == [["Mug €5 deal", "2.5000"]]
 
 
 def test_latin1_without_windows_only_bytes_is_reported_as_latin1(tmp_path):
@@ -129,7 +129,10 @@ def test_semicolon_file_with_decimal_commas_is_read(tmp_path):
     reader, chunk = first_chunk(path)
 
     assert reader.delimiter == ";"
-    assert chunk.rows[["unit_price", "total"]].values.tolist() == [["1.50", "4.50"], ["1234.50", "1234.50"]]
+    assert chunk.rows[["unit_price", "total"]].values.tolist() == [
+        ["1.5000", "4.5000"],
+        ["1234.5000", "1234.5000"],
+    ]
 
 
 def test_an_excel_separator_line_declares_the_delimiter_and_is_not_the_header(tmp_path):
@@ -150,7 +153,7 @@ def test_tab_delimited_file_is_read(tmp_path):
     reader, chunk = first_chunk(path)
 
     assert reader.delimiter == "\t"
-    assert chunk.rows["unit_price"].tolist() == ["1234.50"]
+    assert chunk.rows["unit_price"].tolist() == ["1234.5000"]
 
 
 def test_an_empty_file_is_a_parsing_error(tmp_path):

@@ -104,8 +104,8 @@ def test_rows_have_the_documented_columns_and_dtypes(tmp_path):
         "product_name": "Mug, large",
         "category": "Kitchen",
         "quantity": 2,
-        "unit_price": "3.50",
-        "total": "7.00",
+        "unit_price": "3.5000",
+        "total": "7.0000",
         "timestamp": pd.Timestamp("2024-01-05 10:00:00"),
         "customer_id": "C-1",
         "customer_email": "jane@example.com",
@@ -221,8 +221,8 @@ def test_uci_rows_keep_returns_write_offs_and_free_items_and_refuse_negative_pri
     assert rows["customer_id"].tolist() == ["17850", "14527", None, None]
     assert rows["product_name"].tolist() == ["WHITE HANGING HEART T-LIGHT HOLDER", "Discount", None, None]
     assert rows["is_return"].tolist() == [False, True, False, True]
-    assert rows["unit_price"].tolist() == ["2.55", "27.50", "0.00", "0.00"]
-    assert rows["total"].tolist() == ["15.30", "-27.50", "0.00", "0.00"]
+    assert rows["unit_price"].tolist() == ["2.5500", "27.5000", "0.0000", "0.0000"]
+    assert rows["total"].tolist() == ["15.3000", "-27.5000", "0.0000", "0.0000"]
     assert rows["timestamp"].iloc[0] == pd.Timestamp("2010-12-01 08:26")
     assert chunk.errors == [RowError(6, "UnitPrice", "Unit price cannot be negative.")]
 
@@ -352,8 +352,8 @@ def test_a_pos_export_gets_stable_invoices_and_unit_prices_from_amounts(tmp_path
         "POS-20240106-0900-C1",
     ]
     assert rows["sku"].tolist() == [None, None, None, None]
-    assert rows["unit_price"].tolist() == ["3.50", "2.50", "3.33", "3.50"]
-    assert rows["total"].tolist() == ["7.00", "2.50", "10.00", "-3.50"]
+    assert rows["unit_price"].tolist() == ["3.5000", "2.5000", "3.3333", "3.5000"]
+    assert rows["total"].tolist() == ["7.0000", "2.5000", "10.0000", "-3.5000"]
     assert rows["is_return"].tolist() == [False, False, False, True]
     assert rows["payment_method"].tolist() == ["card", "card", "cash", "card"]
     assert rows["timestamp"].iloc[0] == pd.Timestamp("2024-01-05 14:32")
@@ -383,7 +383,10 @@ def test_a_pos_unit_price_column_wins_over_the_amount(tmp_path):
     with open_transaction_file(path, date_order="dmy") as reader:
         (chunk,) = list(reader)
 
-    assert chunk.rows[["unit_price", "total"]].values.tolist() == [["3.50", "10.00"], ["2.50", "5.00"]]
+    assert chunk.rows[["unit_price", "total"]].values.tolist() == [
+        ["3.5000", "10.0000"],
+        ["2.5000", "5.0000"],
+    ]
     assert chunk.rows["invoice"].tolist() == ["POS-20240105-1432-anon", "POS-20240105-1440-anon"]
 
 
@@ -408,7 +411,7 @@ def test_a_column_map_reads_a_file_with_its_own_header(tmp_path):
 
     assert reader.layout == "custom"
     assert chunk.rows[["invoice", "sku", "product_name", "quantity", "unit_price"]].values.tolist() == [
-        ["R-1", "K1", "Kopi", 2, "3.50"]
+        ["R-1", "K1", "Kopi", 2, "3.5000"]
     ]
     assert chunk.errors == [RowError(3, "Price (RM)", 'Unit price "x" is not a number.')]
 
@@ -424,3 +427,63 @@ def test_a_custom_file_without_sku_is_matched_by_product_name(tmp_path):
 
     assert (chunk.rows["sku"].tolist(), chunk.rows["product_name"].tolist()) == ([None], ["Kopi"])
     assert chunk.errors == [RowError(3, "product_name", "Product name is missing.")]
+
+
+def test_a_file_is_held_to_the_apis_bounds_with_a_row_error_each(tmp_path):
+    """The bounds of data.parsing.bounds: dates from 1970 to a day ahead, at most a million units a line,
+    a unit price of at most a million."""
+    path = write_csv(
+        tmp_path,
+        "invoice,sku,quantity,unit_price,timestamp\n"
+        "INV-1,MUG,99999999,2.20,2024-01-05 10:00\n"
+        "INV-2,MUG,1,2.20,2099-01-01 10:00\n"
+        "INV-3,MUG,1,2.20,1899-12-31 10:00\n"
+        "INV-4,MUG,1,2000000,2024-01-05 10:00\n"
+        "INV-5,MUG,1000000,2.20,2024-01-05 10:00\n",
+    )
+
+    with open_transaction_file(path) as reader:
+        (chunk,) = list(reader)
+
+    assert chunk.errors == [
+        RowError(2, "quantity", 'Quantity "99999999" is more than 1,000,000.'),
+        RowError(3, "timestamp", 'Date "2099-01-01 10:00" is more than a day in the future.'),
+        RowError(4, "timestamp", 'Date "1899-12-31 10:00" is before 1970.'),
+        RowError(5, "unit_price", 'Unit price "2000000" is more than 1,000,000.'),
+    ]
+    assert chunk.rows["invoice"].tolist() == ["INV-5"]
+
+
+def test_sub_cent_unit_prices_keep_four_places_and_totals_are_exact(tmp_path):
+    path = write_csv(
+        tmp_path,
+        "invoice,sku,quantity,unit_price,timestamp\n"
+        "INV-1,PIN,12,0.001,2024-01-05 10:00\n"
+        "INV-2,MUG,3,2.205,2024-01-05 10:00\n",
+    )
+
+    with open_transaction_file(path) as reader:
+        (chunk,) = list(reader)
+
+    assert chunk.rows[["unit_price", "total"]].values.tolist() == [["0.0010", "0.0120"], ["2.2050", "6.6150"]]
+
+
+def test_line_keys_of_whole_cent_prices_are_those_of_the_two_place_reader(tmp_path):
+    """Lines imported before prices kept four places are recognised when their file comes again."""
+    from data.parsing.line_keys import OccurrenceCounter, line_digests, line_keys
+
+    path = write_csv(
+        tmp_path, "invoice,sku,quantity,unit_price,timestamp\nINV-1,MUG,2,3.50,2024-01-05 10:00\n"
+    )
+    with open_transaction_file(path) as reader:
+        (chunk,) = list(reader)
+    import numpy as np
+
+    digests = line_digests(
+        [
+            np.array([value], dtype=object)
+            for value in ["INV-1", "MUG", "2", "3.50", "2024-01-05T10:00:00", ""]
+        ]
+    )
+
+    assert chunk.rows["line_key"].tolist() == line_keys(digests, OccurrenceCounter().number(digests)).tolist()
