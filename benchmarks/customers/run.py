@@ -32,8 +32,9 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(PROJECT_ROOT))
 
 from ml_models.churn import score_customers, segment_summary  # noqa: E402
+from project.common.datasets import online_retail_path  # noqa: E402
 
-DATASET = Path("/work/shared/datasets/online_retail/online_retail.csv.gz")
+DATASET = online_retail_path()
 FEATURES_AS_OF = pd.Timestamp("2011-09-09 23:59:59.999999")
 LABEL_END = pd.Timestamp("2011-12-09 23:59:59.999999")
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"

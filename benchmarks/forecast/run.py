@@ -41,8 +41,9 @@ from ml_models.forecasting import (  # noqa: E402 - after the path set-up above
     forecast_with,
     select_and_forecast,
 )
+from project.common.datasets import online_retail_path  # noqa: E402
 
-DATA = Path("/work/shared/datasets/online_retail/online_retail.csv.gz")
+DATA = online_retail_path()
 RESULTS = Path(__file__).resolve().parent / "results"
 # A product is a StockCode that starts with five digits (the catalogue's format, e.g. 85123A).
 # That drops the no-digit codes (POST, DOT, M, D, S, B, BANK CHARGES, AMAZONFEE, CRUK, PADS,

@@ -23,8 +23,10 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parents[2]
-DATASET = ROOT.parent / "shared" / "datasets" / "online_retail" / "online_retail.csv.gz"
 sys.path.insert(0, str(ROOT))
+from project.common.datasets import online_retail_path  # noqa: E402
+
+DATASET = online_retail_path()
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
 os.environ.setdefault("TESTING", "1")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost")

@@ -29,6 +29,7 @@ STAGING_COLUMNS = [
     "total",
     "ts",
     "customer_id",
+    "customer_email",
     "country",
     "payment_method",
     "line_key",
@@ -101,7 +102,7 @@ def fill_skus_by_name(frame: pd.DataFrame, products) -> None:
 
 
 def prepare_sales(rows: pd.DataFrame) -> pd.DataFrame:
-    """The parser's rows in the staging table's shape (customers known only by email keep the email)."""
+    """The parser's rows in the staging table's shape (customers known only by email are known by it)."""
     frame = rows.rename(columns={"timestamp": "ts"})[STAGING_COLUMNS].copy()
     frame["customer_id"] = frame["customer_id"].fillna(rows["customer_email"])
     return frame
@@ -150,7 +151,8 @@ class PostgresSalesLoader(ChunkLoader):
                 CREATE TEMPORARY TABLE IF NOT EXISTS ingest_staging (
                     line integer, invoice text, sku text, product_name text, category text,
                     quantity integer, unit_price numeric(14, 4), total numeric(18, 4), ts timestamp,
-                    customer_id text, country text, payment_method text, line_key text
+                    customer_id text, customer_email text, country text, payment_method text,
+                    line_key text
                 )
                 """
             )
@@ -235,7 +237,8 @@ INSERT INTO data_customer (business_id, external_id, email, name, country, first
                            last_purchase_at, frequency, monetary, segment, segment_reason, churn_risk,
                            created_at, updated_at)
 SELECT %(business)s, customer_id,
-       CASE WHEN max(customer_id) LIKE '%%@%%' THEN lower(max(customer_id)) ELSE '' END,
+       coalesce(max(customer_email),
+                CASE WHEN max(customer_id) LIKE '%%@%%' THEN lower(max(customer_id)) ELSE '' END),
        '', coalesce(max(country), ''),
        min(ts) FILTER (WHERE quantity > 0) AT TIME ZONE %(tz)s,
        max(ts) FILTER (WHERE quantity > 0) AT TIME ZONE %(tz)s,
@@ -246,9 +249,11 @@ GROUP BY customer_id
 ORDER BY customer_id
 ON CONFLICT (business_id, external_id) DO UPDATE SET
     country = CASE WHEN data_customer.country = '' THEN EXCLUDED.country ELSE data_customer.country END,
+    email = CASE WHEN data_customer.email = '' THEN EXCLUDED.email ELSE data_customer.email END,
     first_purchase_at = least(data_customer.first_purchase_at, EXCLUDED.first_purchase_at),
     last_purchase_at = greatest(data_customer.last_purchase_at, EXCLUDED.last_purchase_at)
 WHERE (data_customer.country = '' AND EXCLUDED.country <> '')
+   OR (data_customer.email = '' AND EXCLUDED.email <> '')
    OR EXCLUDED.first_purchase_at < data_customer.first_purchase_at
    OR EXCLUDED.last_purchase_at > data_customer.last_purchase_at
    OR (data_customer.first_purchase_at IS NULL AND EXCLUDED.first_purchase_at IS NOT NULL)

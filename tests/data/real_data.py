@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-DATASET = (
-    Path(__file__).resolve().parents[3] / "shared" / "datasets" / "online_retail" / "online_retail.csv.gz"
-)
+from project.common.datasets import online_retail_path
+
+DATASET = online_retail_path()
 
 
 def read_rows(start: int, stop: int) -> tuple[list[str], list[list[str]]]:

@@ -1,5 +1,6 @@
 """CSV uploads through the API: real data, awkward files, idempotency, stock counts, operators."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -280,9 +281,10 @@ def test_an_inventory_file_sets_stock_and_records_the_difference(api, business):
 
 def test_sales_after_a_count_reduce_stock_and_older_ones_are_history(api, business):
     send(api, b"sku,name,stock_quantity\nTEA,Tea,10\n", url=INVENTORY, name="count.csv")
-    next_year = Product.objects.for_business(business).get(sku="TEA").counted_at.year + 1
+    counted = Product.objects.for_business(business).get(sku="TEA").counted_at
+    later = (counted + timedelta(hours=1)).strftime("%Y-%m-%d %H:%M:%S")  # the business is on UTC
 
-    send(api, OURS + f"OLD,TEA,3,1.00,2020-01-01 10:00,,Tea\nNEW,TEA,4,1.00,{next_year}-01-01 10:00,,Tea\n")
+    send(api, OURS + f"OLD,TEA,3,1.00,2020-01-01 10:00,,Tea\nNEW,TEA,4,1.00,{later},,Tea\n")
 
     assert Product.objects.for_business(business).get(sku="TEA").stock_quantity == 6
     movement = StockMovement.objects.for_business(business).filter(reason="upload").latest("pk")
@@ -339,3 +341,86 @@ def test_staff_see_failed_uploads_of_every_business(api, business):
     assert sorted(row["business"] for row in failed.json()["results"]) == sorted([business.pk, other.pk])
     assert status.json()["counts"]["failed"] == 2
     assert api.get("/api/admin/uploads/failed/").status_code == 403
+
+
+def test_a_file_is_held_to_the_apis_bounds_and_the_rest_imports(api, business):
+    content = (
+        OURS
+        + "INV1,TEA,99999999,2.20,2024-03-01 10:00,C1,Tea\n"
+        + "INV2,TEA,1,2.20,2099-01-01 10:00,C1,Tea\n"
+        + "INV3,TEA,1,2.20,1899-12-31 10:00,C1,Tea\n"
+        + "INV4,TEA,2,0.001,2024-03-01 10:00,C1,Tea\n"
+    )
+
+    _, upload = send(api, content)
+    detail = api.get(f"/api/data/uploads/{upload.pk}/").json()
+
+    assert [(error["line"], error["column"]) for error in detail["errors"]] == [
+        (2, "quantity"),
+        (3, "timestamp"),
+        (4, "timestamp"),
+    ]
+    sale = sales(business).get()
+    assert (sale.invoice, sale.unit_price, sale.total) == ("INV4", Decimal("0.0010"), Decimal("0.0020"))
+    assert Product.objects.for_business(business).get().unit_price == Decimal("0.0010")
+
+
+def test_products_an_upload_creates_at_zero_stock_raise_an_out_of_stock_alert(api, business):
+    send(api, OURS + "INV1,TEA,2,1.50,2024-03-01 10:00,C1,Tea\nINV2,MUG,1,4.00,2024-03-01 10:00,C1,Mug\n")
+
+    alerts = api.get("/api/data/inventory/alerts/").json()["results"]
+    report = api.get("/api/data/inventory/report/").json()
+
+    assert sorted((alert["product_sku"], alert["kind"]) for alert in alerts) == [
+        ("MUG", "out_of_stock"),
+        ("TEA", "out_of_stock"),
+    ]
+    assert report["out_of_stock_count"] == 2
+
+
+def test_the_customer_email_column_is_kept(api, business):
+    content = (
+        "invoice,sku,quantity,unit_price,timestamp,customer_id,customer_email\n"
+        "INV1,TEA,2,1.50,2024-03-01 10:00,C1,Ada@Example.com\n"
+    )
+
+    send(api, content)
+
+    assert Customer.objects.for_business(business).get().email == "ada@example.com"
+
+
+def test_what_the_api_answers_can_be_imported_again(api, business):
+    """ISO times with an offset, as the API writes them, import at the same moment."""
+    content = (
+        OURS + "INV1,TEA,2,1.50,2024-08-01T09:23:00+01:00,C1,Tea\nINV2,TEA,1,1.50,2024-08-01T08:00:00Z,,Tea\n"
+    )
+
+    _, upload = send(api, content)
+
+    assert (upload.rows_imported, upload.rows_failed) == (2, 0)
+    moments = sorted(sales(business).values_list("timestamp", flat=True))
+    assert [moment.isoformat() for moment in moments] == [
+        "2024-08-01T08:00:00+00:00",
+        "2024-08-01T08:23:00+00:00",
+    ]
+
+
+def test_auto_date_order_uses_the_businesss_own_when_the_file_cannot_tell(api, business):
+    business.country = "GB"
+    business.save(update_fields=["country"])
+
+    send(api, OURS + "INV1,TEA,2,1.50,01/08/2026 10:00,C1,Tea\n", date_order="auto")
+
+    assert sales(business).get().timestamp.date().isoformat() == "2026-08-01"
+
+
+def test_a_deleted_line_stays_deleted_when_its_file_comes_again(api, business):
+    first = OURS + "INV1,TEA,2,1.50,2024-03-01 10:00,C1,Tea\nINV2,TEA,1,1.50,2024-03-02 10:00,C1,Tea\n"
+    send(api, first)
+    mistaken = sales(business).get(invoice="INV2")
+    assert api.delete(f"/api/data/transactions/{mistaken.pk}/").status_code == 204
+
+    _, again = send(api, first + "INV3,TEA,1,1.50,2024-03-03 10:00,C1,Tea\n", name="again.csv")
+
+    assert sorted(sales(business).values_list("invoice", flat=True)) == ["INV1", "INV3"]
+    assert (again.rows_imported, again.rows_skipped) == (1, 2)

@@ -5,14 +5,14 @@ import gzip
 from collections import Counter
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
 
 import pytest
 
 from data.parsing import open_transaction_file
+from project.common.datasets import online_retail_path
 from tests.data.parsing.helpers import read_everything
 
-DATASET = Path("/work/shared/datasets/online_retail/online_retail.csv.gz")
+DATASET = online_retail_path()
 ROWS = 20_000
 
 
