@@ -104,11 +104,6 @@ class MemberViewSet(
             Membership.objects.filter(business=business).select_related("user").order_by("created_at", "pk")
         )
 
-    def get_queryset(self):
-        if getattr(self, "swagger_fake_view", False):
-            return Membership.objects.none()
-        return self.get_tenant_queryset(self.request.business)
-
     def perform_create(self, serializer):
         serializer.instance = services.membership_create(
             business=self.request.business,

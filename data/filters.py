@@ -40,11 +40,19 @@ class StockMovementFilter(django_filters.FilterSet):
 
 
 class StockAlertFilter(django_filters.FilterSet):
+    """Active alerts are the ones nobody has acknowledged yet; ``?acknowledged=true`` lists the others."""
+
     product = IdFilter(field_name="product_id")
 
     class Meta:
         model = StockAlert
         fields = ["product", "kind", "acknowledged"]
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        if self.form.cleaned_data.get("acknowledged") is None:
+            queryset = queryset.filter(acknowledged=False)
+        return queryset
 
 
 class TransactionFilter(django_filters.FilterSet):

@@ -1,9 +1,9 @@
 """Thin views over the merchant's books: validate, call one service or selector, serialize."""
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, mixins, permissions, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.generics import get_object_or_404
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -71,7 +71,9 @@ class StockAlertViewSet(TenantReadOnlyViewSet):
     @extend_schema(request=None, responses=StockAlertSerializer)
     @action(detail=True, methods=["post"])
     def acknowledge(self, request, pk=None):
-        alert = services.alert_acknowledge(alert=self.get_object(), user=request.user)
+        # Not through the list's filters (which hide acknowledged alerts): acknowledging twice is a 200.
+        alert = get_object_or_404(self.get_queryset(), pk=pk)
+        alert = services.alert_acknowledge(alert=alert, user=request.user)
         return Response(self.get_serializer(alert).data)
 
 

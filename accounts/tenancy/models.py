@@ -9,8 +9,78 @@ class UnscopedQueryError(RuntimeError):
     """A tenant model was queried without a business. Use ``for_business()``, or ``unscoped()`` on purpose."""
 
 
+class CrossTenantWriteError(RuntimeError):
+    """A queryset scoped to one business was asked to write a row of another."""
+
+
 class TenantQuerySet(models.QuerySet):
-    pass
+    """A queryset that knows the business it is scoped to (``business_id``; None for ``unscoped()``).
+
+    Scoped, it writes only that business's rows: ``create`` and ``bulk_create`` stamp the business on
+    rows that name none and refuse rows of another; ``update`` and ``bulk_update`` refuse to move rows to
+    another business. Reads are scoped by the filter ``for_business`` applied.
+    """
+
+    def __init__(self, *args, business_id: int | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.business_id = business_id
+
+    def _clone(self):
+        clone = super()._clone()
+        clone.business_id = self.business_id
+        return clone
+
+    def _claim(self, obj) -> None:
+        if self.business_id is None:
+            return
+        if obj.business_id is None:
+            obj.business_id = self.business_id
+        elif obj.business_id != self.business_id:
+            raise CrossTenantWriteError(
+                f"A {self.model.__name__} of business {obj.business_id} cannot be written through a "
+                f"queryset of business {self.business_id}."
+            )
+
+    def _check_values(self, values: dict) -> None:
+        if self.business_id is None:
+            return
+        for key in ("business", "business_id"):
+            if key in values:
+                value = getattr(values[key], "pk", values[key])
+                if value != self.business_id:
+                    raise CrossTenantWriteError(
+                        f"{self.model.__name__} rows of business {self.business_id} cannot move to {value}."
+                    )
+
+    def create(self, **kwargs):
+        self._check_values(kwargs)
+        if self.business_id is not None and not {"business", "business_id"} & set(kwargs):
+            kwargs["business_id"] = self.business_id
+        return super().create(**kwargs)
+
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        for obj in objs:
+            self._claim(obj)
+        return super().bulk_create(objs, *args, **kwargs)
+
+    def update(self, **kwargs):
+        self._check_values(kwargs)
+        return super().update(**kwargs)
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        objs = list(objs)
+        for obj in objs:
+            self._claim(obj)
+        return super().bulk_update(objs, fields, *args, **kwargs)
+
+    def get_or_create(self, defaults=None, **kwargs):
+        self._check_values({**(defaults or {}), **kwargs})
+        return super().get_or_create(defaults=defaults, **kwargs)
+
+    def update_or_create(self, defaults=None, create_defaults=None, **kwargs):
+        self._check_values({**(defaults or {}), **(create_defaults or {}), **kwargs})
+        return super().update_or_create(defaults=defaults, create_defaults=create_defaults, **kwargs)
 
 
 class TenantManager(models.Manager.from_queryset(TenantQuerySet)):
@@ -26,7 +96,9 @@ class TenantManager(models.Manager.from_queryset(TenantQuerySet)):
         business_id = getattr(business, "pk", business)
         if business_id is None:
             raise UnscopedQueryError(f"{self.model.__name__}.objects.for_business() needs a business.")
-        return self.unscoped().filter(business_id=business_id)
+        queryset = self.unscoped().filter(business_id=business_id)
+        queryset.business_id = business_id
+        return queryset
 
     def none(self) -> TenantQuerySet:
         """An empty queryset reveals nothing; schema and filter introspection asks for one."""

@@ -5,6 +5,8 @@ from rest_framework import exceptions
 from accounts.models import Membership
 
 BUSINESS_HEADER = "X-Business-ID"
+# Ids are PostgreSQL bigints, bounded like every id the API reads (path, body or filter).
+MAX_ID = 2**63 - 1
 
 
 def resolve_membership(*, user, header_value: str | None) -> Membership:
@@ -22,6 +24,10 @@ def resolve_membership(*, user, header_value: str | None) -> Membership:
             raise exceptions.ValidationError(
                 {BUSINESS_HEADER: ["Must be a business id (an integer)."]}
             ) from error
+        if not 1 <= business_id <= MAX_ID:
+            raise exceptions.ValidationError(
+                {BUSINESS_HEADER: [f"Must be a business id from 1 to {MAX_ID}."]}
+            )
         membership = memberships.filter(business_id=business_id).first()
         if membership is None:
             raise exceptions.PermissionDenied("You are not a member of that business.")

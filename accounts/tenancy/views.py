@@ -1,8 +1,10 @@
 """The one base for every view that reads or writes a business's records."""
 
+from django.core.exceptions import ImproperlyConfigured
 from rest_framework import generics, mixins, permissions, viewsets
 from rest_framework.views import APIView
 
+from accounts.tenancy.models import TenantModel, TenantQuerySet
 from accounts.tenancy.permissions import HasBusinessRole
 from accounts.tenancy.resolution import BUSINESS_HEADER, resolve_membership
 
@@ -13,9 +15,24 @@ class TenantViewMixin:
     Subclasses implement :meth:`get_tenant_queryset` (usually a selector taking the business);
     ``get_object`` then looks up only inside that queryset, so a record of another business is the same
     404 as a missing one. ``perform_create`` stamps the business: a ``business`` in the body is ignored.
+
+    The scoping cannot be dropped by accident (PostHog's ``TeamAndOrgViewSetMixin`` guards it the same
+    way): a subclass that defines ``get_queryset`` is refused when the class is created, and a tenant
+    model's queryset from ``get_tenant_queryset`` must be scoped to the request's business.
     """
 
     permission_classes = [permissions.IsAuthenticated, HasBusinessRole]
+    # Methods that decide which rows a view sees: subclasses customise get_tenant_queryset instead.
+    guarded_methods = ("get_queryset",)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        for name in cls.guarded_methods:
+            if name in cls.__dict__:
+                raise ImproperlyConfigured(
+                    f"{cls.__name__} defines {name}(): tenant views implement get_tenant_queryset(business), "
+                    "so that every query stays scoped to the request's business."
+                )
 
     def initial(self, request, *args, **kwargs):
         self.perform_authentication(request)
@@ -37,8 +54,16 @@ class TenantViewMixin:
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no request business
             model = getattr(self, "model", None) or self.serializer_class.Meta.model
-            return model.objects.unscoped().none()
-        return self.get_tenant_queryset(self.request.business)
+            return model._default_manager.none()
+        queryset = self.get_tenant_queryset(self.request.business)
+        if issubclass(queryset.model, TenantModel) and (
+            not isinstance(queryset, TenantQuerySet) or queryset.business_id != self.request.business.pk
+        ):
+            raise ImproperlyConfigured(
+                f"{type(self).__name__}.get_tenant_queryset() must return rows of the request's business "
+                "(Model.objects.for_business(business))."
+            )
+        return queryset
 
     def perform_create(self, serializer):
         serializer.save(business=self.request.business)

@@ -1,5 +1,6 @@
 from types import SimpleNamespace
 
+from django.db.models import F
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -7,7 +8,7 @@ from rest_framework.response import Response
 
 from accounts.tenancy.views import TenantAPIView, TenantGenericAPIView, TenantViewMixin
 from apps.forecasting import selectors, services
-from apps.forecasting.models import ForecastRun
+from apps.forecasting.models import ForecastRun, ProductForecast
 from apps.forecasting.serializers import (
     ForecastDetailSerializer,
     ForecastRunSerializer,
@@ -29,14 +30,22 @@ class ForecastSummaryView(TenantGenericAPIView):
     """Every forecast product: expected units, model, backtest error, cover and whether to reorder now."""
 
     serializer_class = ForecastSummarySerializer
+    model = ProductForecast
+    ordering_fields = ["predicted_units", "backtest_error", "sku", "name", "stock_quantity", "model"]
 
     def get_tenant_queryset(self, business):
-        return selectors.forecast_list(business=business)
+        return selectors.forecast_list(business=business).annotate(
+            predicted_units=F(f"predicted_{_horizon(self.request)}"),
+            backtest_error=F("mase"),
+            sku=F("product__sku"),
+            name=F("product__name"),
+            stock_quantity=F("product__stock_quantity"),
+        )
 
     @extend_schema(parameters=[HORIZON_PARAMETER])
     def get(self, request):
         horizon = _horizon(request)
-        page = self.paginate_queryset(self.get_queryset())
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         rows = [
             SimpleNamespace(
                 forecast=forecast,
