@@ -86,10 +86,14 @@ def customer_list(*, business: Business) -> QuerySet[Customer]:
 
 
 def upload_list(*, business: Business) -> QuerySet[UploadRecord]:
-    return (
-        UploadRecord.objects.for_business(business)
-        .prefetch_related(Prefetch("row_errors", queryset=UploadRowError.objects.order_by("line", "pk")))
-        .order_by("-created_at", "-pk")
+    """The business's uploads, newest first: counts only (their errors are read one upload at a time)."""
+    return UploadRecord.objects.for_business(business).order_by("-created_at", "-pk")
+
+
+def upload_with_errors(*, business: Business) -> QuerySet[UploadRecord]:
+    """Uploads with their stored row errors, for the detail of one."""
+    return upload_list(business=business).prefetch_related(
+        Prefetch("row_errors", queryset=UploadRowError.objects.order_by("line", "pk"))
     )
 
 
@@ -98,7 +102,6 @@ def uploads_failed_all() -> QuerySet[UploadRecord]:
     return (
         UploadRecord.objects.unscoped()
         .filter(status=UploadRecord.Status.FAILED)
-        .prefetch_related(Prefetch("row_errors", queryset=UploadRowError.objects.order_by("line", "pk")))
         .order_by("-finished_at", "-pk")
     )
 

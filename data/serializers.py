@@ -238,7 +238,36 @@ class UploadRowErrorSerializer(serializers.ModelSerializer):
         fields = ["line", "column", "message"]
 
 
+class UploadListSerializer(serializers.ModelSerializer):
+    """An upload in a list: its counts (``rows_failed`` rows had errors), not the errors themselves, so a
+    page of 50 uploads never carries 50,000 error objects. The detail gives the errors."""
+
+    class Meta:
+        model = UploadRecord
+        fields = [
+            "id",
+            "kind",
+            "file_name",
+            "sha256",
+            "size_bytes",
+            "status",
+            "detail",
+            "options",
+            "rows_total",
+            "rows_imported",
+            "rows_skipped",
+            "rows_failed",
+            "attempts",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+
 class UploadSerializer(serializers.ModelSerializer):
+    """One upload with its stored row errors (line, column, message; the first ``UPLOAD_ERRORS_KEPT``)."""
+
     errors = UploadRowErrorSerializer(source="row_errors", many=True, read_only=True)
 
     class Meta:
@@ -265,11 +294,11 @@ class UploadSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class StaffUploadSerializer(UploadSerializer):
+class StaffUploadSerializer(UploadListSerializer):
     business = serializers.PrimaryKeyRelatedField(read_only=True)
 
-    class Meta(UploadSerializer.Meta):
-        fields = ["business", *UploadSerializer.Meta.fields]
+    class Meta(UploadListSerializer.Meta):
+        fields = ["business", *UploadListSerializer.Meta.fields]
         read_only_fields = fields
 
 

@@ -37,6 +37,7 @@ def stock_apply(
     note: str = "",
     upload=None,
     clamp_at_zero: bool = False,
+    field: str = "change",
 ) -> dict[int, Product]:
     """Apply signed stock changes atomically, record a movement each, and bring alerts up to date.
 
@@ -45,7 +46,8 @@ def stock_apply(
     is ``FOR NO KEY UPDATE``: it leaves alone the key-share locks that inserting a sale line takes on
     its product, so a sale being recorded elsewhere never waits for a stock change (nor the reverse). A change
     that would take stock below zero is refused (400) unless ``clamp_at_zero`` (imports of history,
-    where the count is the truth) stops it at zero. Returns the updated products by id.
+    where the count is the truth) stops it at zero; the refusal names ``field``, the input the client
+    sent (``change`` for an adjustment, ``quantity`` for a sale). Returns the updated products by id.
     """
     changes = [change for change in changes if change.change != 0 or change.target is not None]
     if not changes:
@@ -70,7 +72,7 @@ def stock_apply(
                     raise ApplicationError(
                         f"Not enough stock of {product.sku}: {product.stock_quantity} on hand, "
                         f"{-applied} requested.",
-                        field="change",
+                        field=field,
                     )
                 applied = -product.stock_quantity
             if applied == 0:
@@ -240,7 +242,7 @@ def product_reorder_points_store(*, business: Business, reorder_points: Mapping[
         changed = []
         for product in products:
             point = reorder_points.get(product.pk)
-            point = None if point is None else max(0, math.ceil(round(float(point), 6)))
+            point = None if point is None else max(0, math.ceil(round(float(point), 6)))  # whole units
             if point != product.forecast_reorder_point:
                 product.forecast_reorder_point = point
                 changed.append(product)
@@ -297,6 +299,7 @@ def transaction_create(
             reason=StockMovement.Reason.SALE if quantity > 0 else StockMovement.Reason.RETURN,
             user=user,
             note=f"Invoice {sale.invoice}",
+            field="quantity",
         )
         if customer is not None:
             customer_touch(customer=customer, purchased_at=sale.timestamp)

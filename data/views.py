@@ -23,6 +23,7 @@ from data.serializers import (
     TransactionSerializer,
     UploadAcceptedSerializer,
     UploadCreateSerializer,
+    UploadListSerializer,
     UploadSerializer,
 )
 
@@ -167,11 +168,18 @@ class InventoryUploadView(UploadCreateView):
 
 
 class UploadViewSet(TenantReadOnlyViewSet):
+    """The list gives each upload's counts; the detail of one gives its row errors."""
+
     serializer_class = UploadSerializer
     filterset_fields = ["status", "kind"]
     ordering_fields = ["created_at", "status"]
 
+    def get_serializer_class(self):
+        return UploadListSerializer if self.action == "list" else UploadSerializer
+
     def get_tenant_queryset(self, business):
+        if self.action == "retrieve":
+            return selectors.upload_with_errors(business=business)
         return selectors.upload_list(business=business)
 
     @extend_schema(request=None, responses={202: UploadAcceptedSerializer})

@@ -1,5 +1,6 @@
 """Reads of stored forecasts. Nothing here fits a model."""
 
+import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -7,6 +8,7 @@ import pandas as pd
 from django.db.models import QuerySet
 
 from apps.forecasting.models import ForecastRun, ProductForecast, RevenueForecast
+from data.stock import stock_is_low
 
 REVIEW_DAYS = 7
 SERVICE_LEVEL = 0.95
@@ -46,6 +48,10 @@ def reorder_for(forecast: ProductForecast) -> Reorder:
         today=today,
     )
     position = ml.stock_position(plan, product.stock_quantity)
+    # One rule with the stock status and the alerts (data.stock): reorder when stock is at or under the
+    # forecast's reorder point in whole units, the figure the run stores on the product.
+    point = whole_units(plan.reorder_point)
+    low = product.stock_quantity <= 0 or stock_is_low(product.stock_quantity, point)
     return Reorder(
         reorder_point=plan.reorder_point,
         safety_stock=plan.safety_stock,
@@ -53,9 +59,14 @@ def reorder_for(forecast: ProductForecast) -> Reorder:
         order_by=plan.order_by,
         days_of_cover=plan.days_of_cover,
         stockout_date=plan.stockout_date,
-        reorder_now=plan.order_by is not None and plan.order_by <= today,
+        reorder_now=low and plan.order_quantity > 0,
         position=position,
     )
+
+
+def whole_units(reorder_point: float) -> int:
+    """A reorder point in whole units, as stock is counted (rounded up: 12.2 units means 13)."""
+    return max(0, math.ceil(round(float(reorder_point), 6)))
 
 
 def forecast_list(*, business) -> QuerySet[ProductForecast]:

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from apps.forecasting.models import ForecastRun, ProductForecast, RevenueForecast
 from data.models import Product, StockAlert, Transaction
+from data.services import product_reorder_points_store
 from project.common.debounce import queue_debounced
 
 logger = logging.getLogger(__name__)
@@ -166,6 +167,7 @@ def forecast_run_execute(*, run_id: int) -> ForecastRun | None:
             if revenue is not None:
                 revenue.save()
             overstock_alerts_sync(business=business)
+            forecast_reorder_points_store(business=business)
     except Exception as error:
         logger.exception("Forecast run %s failed", run.pk)
         _finish(run, failed=f"{error.__class__.__name__}: {error}")
@@ -261,6 +263,26 @@ def overstock_alerts_sync(*, business) -> None:
             for product_id in sorted(over - already)
         ]
     )
+
+
+def forecast_reorder_points_store(*, business) -> None:
+    """Store each forecast's reorder point on its product, so that stock status and alerts (in ``data``,
+    which cannot read forecasts) follow it; a forecast that gives no reorder advice stores none."""
+    from apps.forecasting.selectors import reorder_for
+
+    forecasts = ProductForecast.objects.for_business(business).select_related("product")
+    product_reorder_points_store(
+        business=business,
+        reorder_points={
+            forecast.product_id: reorder_for(forecast).reorder_point
+            for forecast in forecasts
+            if forecast_advises_reorder(forecast)
+        },
+    )
+
+
+def forecast_advises_reorder(forecast) -> bool:
+    return True
 
 
 def businesses_with_sales() -> list[int]:

@@ -43,3 +43,16 @@ def test_generate_synthetic_transactions_is_seeded_and_idempotent(business):
     assert first > 300
     assert Transaction.objects.for_business(business).count() == first
     assert Transaction.objects.for_business(business).filter(quantity__lt=0).exists()  # some returns
+
+
+def test_seed_demo_refuses_to_create_its_published_superuser_with_debug_off(settings):
+    from django.core.management.base import CommandError
+
+    from accounts.models import User
+
+    settings.DEBUG = False
+
+    with pytest.raises(CommandError):
+        call_command("seed_demo")
+
+    assert not User.objects.filter(email="demo@smartmarket.local").exists()

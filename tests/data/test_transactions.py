@@ -68,6 +68,7 @@ def test_a_sale_beyond_stock_is_400_and_records_nothing(api, business):
     response = api.post(TRANSACTIONS, {"product": product.pk, "quantity": 3}, format="json")
 
     assert response.status_code == 400
+    assert list(response.json()) == ["quantity"]  # the field the client sent
     assert not Transaction.objects.for_business(business).exists()
     product.refresh_from_db()
     assert product.stock_quantity == 2

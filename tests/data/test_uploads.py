@@ -324,8 +324,22 @@ def test_uploads_list_shows_counts_and_a_viewer_cannot_upload(api, business, vie
     assert [(row["kind"], row["status"], row["rows_imported"]) for row in listed] == [
         ("transactions", "completed", 1)
     ]
-    assert {"sha256", "file_name", "rows_skipped", "errors", "started_at", "finished_at"} <= set(listed[0])
+    assert {"sha256", "file_name", "rows_skipped", "rows_failed", "started_at", "finished_at"} <= set(
+        listed[0]
+    )
     assert refused.status_code == 403
+
+
+def test_the_uploads_list_gives_counts_and_the_detail_gives_the_errors(api, business):
+    bad_lines = "".join(f"INV{number},TEA,abc,1.50,2024-03-01 10:00,C1,Tea\n" for number in range(30))
+    _, upload = send(api, OURS + "INV1,TEA,2,1.50,2024-03-01 10:00,C1,Tea\n" + bad_lines)
+
+    listed = api.get("/api/data/uploads/").json()["results"]
+    detail = api.get(f"/api/data/uploads/{upload.pk}/").json()
+
+    assert "errors" not in listed[0]
+    assert listed[0]["rows_failed"] == 30
+    assert len(detail["errors"]) == 30
 
 
 def test_staff_see_failed_uploads_of_every_business(api, business):

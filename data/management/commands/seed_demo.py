@@ -1,5 +1,6 @@
+from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accounts.models import Business, Membership, Role, User
@@ -15,6 +16,11 @@ class Command(BaseCommand):
     help = "Create the demo merchant once: a login, a year of synthetic sales, customer scores, forecasts."
 
     def handle(self, *args, **options):
+        # The demo login is a superuser with a published password: it must never exist outside the demo.
+        if not settings.DEBUG:
+            raise CommandError(
+                "seed_demo creates a superuser with a published password: it runs with DEBUG on only."
+            )
         if User.objects.filter(email=DEMO_EMAIL).exists():
             self.stdout.write("The demo merchant exists already.")
         else:

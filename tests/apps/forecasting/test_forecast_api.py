@@ -200,3 +200,50 @@ def test_a_run_abandoned_by_its_worker_does_not_block_refreshes(api, business, s
     assert response.json()["id"] != stuck.pk
     stuck.refresh_from_db()
     assert (stuck.status, stuck.detail) == ("failed", "Abandoned: no worker finished it.")
+
+
+def test_stock_status_alerts_and_the_summary_follow_the_forecasts_reorder_point(client, world):
+    from data import services
+
+    products = Product.objects.for_business(world.business).order_by("sku")
+    assert all(product.forecast_reorder_point is not None for product in products)
+    short, plenty = [product for product in products if product.forecast_reorder_point > 1][:2]
+    # Under the forecast's point but over a static one of 0; over the forecast's point but under 1,000.
+    services.product_update(
+        product=short, user=world.owner, data={"stock_quantity": short.forecast_reorder_point - 1}
+    )
+    services.product_update(
+        product=plenty,
+        user=world.owner,
+        data={"stock_quantity": plenty.forecast_reorder_point + 5, "reorder_point": 1000},
+    )
+
+    status = {
+        row["id"]: row["stock_status"]
+        for row in client.get("/api/data/inventory/products/?page_size=100").json()["results"]
+    }
+    summary = {
+        row["product"]: row["reorder_now"]
+        for row in client.get("/api/data/forecast/summary/?page_size=100").json()["results"]
+    }
+    alerts = {
+        (row["product"], row["kind"])
+        for row in client.get("/api/data/inventory/alerts/?page_size=100").json()["results"]
+    }
+    report = client.get("/api/data/inventory/report/").json()
+
+    assert (status[short.pk], summary[short.pk], (short.pk, "low_stock") in alerts) == ("low", True, True)
+    assert (status[plenty.pk], summary[plenty.pk]) == ("ok", False)
+    assert not {(plenty.pk, "low_stock"), (plenty.pk, "out_of_stock")} & alerts
+    assert report["low_stock_count"] == list(status.values()).count("low")
+    for product_id, reorder_now in summary.items():
+        assert reorder_now == (status[product_id] in ("low", "out")), product_id
+
+
+def test_the_summary_takes_ordering(client, world):
+    rows = client.get("/api/data/forecast/summary/?ordering=sku&page_size=100").json()["results"]
+    reverse = client.get("/api/data/forecast/summary/?ordering=-sku&page_size=100").json()["results"]
+
+    skus = [row["sku"] for row in rows]
+    assert skus == sorted(skus)
+    assert [row["sku"] for row in reverse] == sorted(skus, reverse=True)
