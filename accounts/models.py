@@ -90,3 +90,7 @@ class Membership(TimeStampedModel):
     @property
     def can_write(self) -> bool:
         return self.role in {Role.OWNER, Role.MANAGER}
+
+
+# Defined with the tenancy primitives it serves; imported here so that the app registers it.
+from accounts.tenancy.models import IdempotentRequest  # noqa: E402, F401

@@ -1,5 +1,7 @@
 """The scoped base model for every record that belongs to a business."""
 
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
 from project.common.models import TimeStampedModel
@@ -127,3 +129,29 @@ class TenantModel(TimeStampedModel):
         abstract = True
         default_manager_name = "unscoped_objects"
         base_manager_name = "unscoped_objects"
+
+
+class IdempotentRequest(models.Model):
+    """The first answer to a POST sent with an ``Idempotency-Key`` (see ``accounts.tenancy.idempotency``).
+
+    ``status_code`` is null while the first request runs. Keyed per user and business: two users (or one
+    user acting for two businesses) may use the same key for different requests.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    business = models.ForeignKey("accounts.Business", on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64, help_text="sha256 of the method, path and JSON body")
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    body = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        app_label = "accounts"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "business", "key"], name="idempotent_request_unique_key")
+        ]
+        indexes = [models.Index(fields=["created_at"], name="idempotent_request_age_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.status_code or 'in progress'})"

@@ -4,6 +4,7 @@ from django.core.exceptions import ImproperlyConfigured
 from rest_framework import generics, mixins, permissions, viewsets
 from rest_framework.views import APIView
 
+from accounts.tenancy import idempotency
 from accounts.tenancy.models import TenantModel, TenantQuerySet
 from accounts.tenancy.permissions import HasBusinessRole
 from accounts.tenancy.resolution import BUSINESS_HEADER, resolve_membership
@@ -15,6 +16,9 @@ class TenantViewMixin:
     Subclasses implement :meth:`get_tenant_queryset` (usually a selector taking the business);
     ``get_object`` then looks up only inside that queryset, so a record of another business is the same
     404 as a missing one. ``perform_create`` stamps the business: a ``business`` in the body is ignored.
+
+    Every POST accepts an ``Idempotency-Key`` header (:mod:`accounts.tenancy.idempotency`): the same key
+    again returns the first answer and creates nothing.
 
     The scoping cannot be dropped by accident (PostHog's ``TeamAndOrgViewSetMixin`` guards it the same
     way): a subclass that defines ``get_queryset`` is refused when the class is created, and a tenant
@@ -42,6 +46,21 @@ class TenantViewMixin:
             )
             request.business = request.membership.business
         super().initial(request, *args, **kwargs)
+        # After authentication and permissions: a viewer's retried POST is still a 403, not a replay.
+        self.idempotent_request = idempotency.idempotency_claim(request)
+
+    def handle_exception(self, exc):
+        if isinstance(exc, idempotency.Replay):
+            return idempotency.replay_response(exc.record)
+        return super().handle_exception(exc)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        record = getattr(self, "idempotent_request", None)
+        if record is not None:
+            self.idempotent_request = None
+            if not response.has_header("Idempotent-Replayed"):
+                idempotency.idempotency_store(record, response)
+        return super().finalize_response(request, response, *args, **kwargs)
 
     @property
     def business(self):
