@@ -1,8 +1,12 @@
 """The upload job: PENDING → PROCESSING → COMPLETED / FAILED, resumable chunk by chunk."""
 
+import contextlib
 import functools
 import hashlib
 import logging
+import shutil
+import tempfile
+from collections.abc import Iterator
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -46,6 +50,28 @@ def upload_options_clean(*, column_map=None, date_order: str = "auto") -> dict:
     if column_map:
         options["column_map"] = column_map
     return options
+
+
+@contextlib.contextmanager
+def stored_file_path(file) -> Iterator[str]:
+    """A local path to a stored file, read through the storage API.
+
+    On local disk that is the file itself; from a storage without paths (object storage, which several
+    web and worker machines share) the file is copied to a temporary file for the length of the block.
+    The readers need a path: they sniff the start and read the date column ahead through a second handle.
+    """
+    try:
+        local = file.storage.path(file.name)
+    except NotImplementedError:
+        local = None
+    if local is not None:
+        yield local
+        return
+    with tempfile.NamedTemporaryFile(prefix="upload-", suffix=".csv") as copy:
+        with file.storage.open(file.name, "rb") as source:
+            shutil.copyfileobj(source, copy, length=1024 * 1024)
+        copy.flush()
+        yield copy.name
 
 
 def _open(upload: UploadRecord, path: str):
@@ -97,7 +123,7 @@ def upload_create(
         upload.options = options
         _reset(upload)
         try:
-            with _open(upload, upload.file.path):
+            with stored_file_path(upload.file) as path, _open(upload, path):
                 pass  # reads the header: a file that fits no layout fails now, not in a worker
         except parsing.ParsingError as error:
             rejected = error
@@ -249,7 +275,8 @@ def _process(upload_id: int) -> UploadRecord | None:
 
     try:
         with (
-            _open(upload, upload.file.path) as reader,
+            stored_file_path(upload.file) as path,
+            _open(upload, path) as reader,
             ChunkPipeline(width=_load_connections(upload)) as pipeline,
         ):
             for chunk, prepared in prefetched(reader, lambda chunk: _prepare(loader, chunk, upload)):

@@ -438,3 +438,23 @@ def test_a_deleted_line_stays_deleted_when_its_file_comes_again(api, business):
 
     assert sorted(sales(business).values_list("invoice", flat=True)) == ["INV1", "INV3"]
     assert (again.rows_imported, again.rows_skipped) == (1, 2)
+
+
+def test_uploads_are_read_through_the_storage_api_from_a_storage_without_paths(api, business, settings):
+    """Object storage has no local paths: ingestion reads the stored file through the storage API."""
+    from django.core.files.storage import default_storage
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "tests.storage.PathlessStorage"},
+    }
+    with pytest.raises(NotImplementedError):
+        default_storage.path("anything.csv")
+
+    response, upload = send(
+        api, OURS + "INV1,TEA,2,1.50,2024-03-01 10:00,C1,Tea\nINV2,MUG,1,4.00,2024-03-01 10:00,,Mug\n"
+    )
+
+    assert (response.status_code, upload.status, upload.rows_imported) == (202, "completed", 2)
+    assert default_storage.exists(upload.file.name)
+    assert sorted(sales(business).values_list("invoice", flat=True)) == ["INV1", "INV2"]
