@@ -1,5 +1,3 @@
-import decimal
-
 from rest_framework import serializers
 
 from data.models import (
@@ -13,6 +11,7 @@ from data.models import (
 )
 from data.parsing import bounds
 from data.stock import StockStatus
+from project.common.numbers import MoneyField
 
 # The bounds of what a record may say are the uploads' too: one module (data.parsing.bounds) says them.
 MAX_UNITS = bounds.MAX_UNITS
@@ -26,16 +25,6 @@ class UnitPriceField(serializers.DecimalField):
         kwargs.setdefault("min_value", 0)
         kwargs.setdefault("max_value", MAX_PRICE)
         super().__init__(max_digits=14, decimal_places=bounds.PRICE_PLACES, **kwargs)
-
-
-class MoneyField(serializers.DecimalField):
-    """An amount, shown with two places (an exact four-place line total is rounded half up for show)."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("read_only", True)
-        super().__init__(
-            max_digits=20, decimal_places=bounds.MONEY_PLACES, rounding=decimal.ROUND_HALF_UP, **kwargs
-        )
 
 
 class SaleTimestampField(serializers.DateTimeField):

@@ -6,6 +6,7 @@ from django.db.models.functions import Coalesce
 from apps.churn.models import CustomerScoreRun
 from data.models import Customer, Transaction
 from ml_models import churn as ml
+from project.common.numbers import money_text
 
 
 def latest_run(*, business) -> CustomerScoreRun | None:
@@ -51,11 +52,11 @@ def segment_summary(*, business) -> dict:
             {
                 "segment": segment,
                 "count": row.get("count", 0),
-                "revenue": round(segment_revenue, 2),
+                "revenue": money_text(row.get("revenue") or 0),
                 "revenue_share": round(segment_revenue / revenue, 4) if revenue else 0.0,
                 "average_recency_days": _round(row.get("average_recency_days"), 1),
                 "average_frequency": _round(row.get("average_frequency"), 2),
-                "average_monetary": _round(row.get("average_monetary"), 2),
+                "average_monetary": money_text(row.get("average_monetary")),
                 "suggested_offer": ml.SUGGESTED_OFFERS[segment],
             }
         )

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pandas as pd
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from apps.churn.models import CustomerScoreRun
@@ -90,13 +91,30 @@ def _store(business, scores: pd.DataFrame, as_of) -> None:
             customer.predicted_clv = Decimal(str(round(max(float(score["predicted_clv"]), 0.0), 2)))
             customer.scored_at = now
         customers.bulk_update(rows.values(), SCORE_FIELDS, batch_size=1000)
-        # Customers with no purchase left (say, everything returned) lose stale scores.
-        customers.exclude(pk__in=list(rows)).exclude(segment="").update(
-            segment="",
-            segment_reason="",
+        # Every customer has a segment and a reason. Those with nothing to score (only returns on record,
+        # or no line at all) get one that says so, instead of stale scores or none.
+        unscored = customers.exclude(pk__in=list(rows))
+        with_lines = Transaction.objects.for_business(business).filter(customer_id=OuterRef("pk"))
+        unscored.filter(Exists(with_lines)).update(
+            recency_days=None,
+            frequency=0,
+            monetary=Decimal(0),
+            segment=Customer.Segment.LOST,
+            segment_reason="Only returns on record: no purchase to score.",
+            churn_probability=1.0,
+            churn_risk=Customer.ChurnRisk.HIGH,
+            predicted_clv=Decimal(0),
+            scored_at=now,
+        )
+        unscored.filter(~Exists(with_lines)).update(
+            recency_days=None,
+            frequency=0,
+            monetary=Decimal(0),
+            segment=Customer.Segment.NEW,
+            segment_reason="No purchase yet.",
             churn_probability=None,
-            churn_risk="",
-            predicted_clv=None,
+            churn_risk=Customer.ChurnRisk.MEDIUM,
+            predicted_clv=Decimal(0),
             scored_at=now,
         )
 

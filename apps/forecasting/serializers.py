@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from apps.forecasting.models import ForecastRun
+from project.common.numbers import UnitsField
 
 
 class HorizonSerializer(serializers.Serializer):
@@ -8,8 +9,8 @@ class HorizonSerializer(serializers.Serializer):
 
 
 class ReorderSerializer(serializers.Serializer):
-    reorder_point = serializers.FloatField()
-    safety_stock = serializers.FloatField()
+    reorder_point = UnitsField()
+    safety_stock = UnitsField()
     order_quantity = serializers.IntegerField()
     order_by = serializers.DateField(allow_null=True)
     days_of_cover = serializers.IntegerField(allow_null=True)
@@ -24,7 +25,7 @@ class ForecastSummarySerializer(serializers.Serializer):
     name = serializers.CharField(source="forecast.product.name")
     stock_quantity = serializers.IntegerField(source="forecast.product.stock_quantity")
     horizon_days = serializers.IntegerField()
-    predicted_units = serializers.FloatField()
+    predicted_units = UnitsField()
     model = serializers.CharField(source="forecast.model")
     backtest_error = serializers.FloatField(source="forecast.mase", allow_null=True, help_text="MASE")
     note = serializers.CharField(source="forecast.note")
@@ -36,9 +37,9 @@ class ForecastSummarySerializer(serializers.Serializer):
 
 class PointSerializer(serializers.Serializer):
     date = serializers.DateField()
-    predicted = serializers.FloatField()
-    lower = serializers.FloatField()
-    upper = serializers.FloatField()
+    predicted = UnitsField()
+    lower = UnitsField()
+    upper = UnitsField()
 
 
 class BacktestSerializer(serializers.Serializer):
@@ -51,7 +52,7 @@ class BacktestSerializer(serializers.Serializer):
 class ForecastDetailSerializer(serializers.Serializer):
     product = serializers.IntegerField()
     horizon_days = serializers.IntegerField()
-    predicted_units = serializers.FloatField()
+    predicted_units = UnitsField()
     model = serializers.CharField()
     backtest = BacktestSerializer()
     points = PointSerializer(many=True)

@@ -50,7 +50,7 @@ class ForecastSummaryView(TenantGenericAPIView):
             SimpleNamespace(
                 forecast=forecast,
                 horizon_days=horizon,
-                predicted_units=round(getattr(forecast, f"predicted_{horizon}"), 2),
+                predicted_units=getattr(forecast, f"predicted_{horizon}"),
                 reorder=selectors.reorder_for(forecast),
             )
             for forecast in page
@@ -74,7 +74,7 @@ class ForecastDetailView(TenantAPIView):
         body = {
             "product": product_id,
             "horizon_days": horizon,
-            "predicted_units": round(float(points["predicted"].sum()), 2),
+            "predicted_units": float(points["predicted"].sum()),
             "model": forecast.model,
             "backtest": {
                 "metric": "MASE",

@@ -21,8 +21,7 @@ MAX_LEAD_TIME_DAYS = 365
 # A unit price or cost: at most a million, kept to four decimal places (sub-cent wholesale prices).
 MAX_UNIT_PRICE = Decimal(1_000_000)
 PRICE_PLACES = 4
-# Amounts (line totals, revenue, lifetime value) are shown with two places.
-MONEY_PLACES = 2
+# Amounts (line totals, revenue, lifetime value) are shown with two places: project.common.numbers.
 
 SALE_TIME_TOO_EARLY = "is before 1970"
 SALE_TIME_TOO_LATE = "is more than a day in the future"

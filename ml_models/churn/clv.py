@@ -39,12 +39,20 @@ SIMPLE = "simple"
 _LOG_BOUNDS = (-12.0, 12.0)
 
 
-def predict_clv(rfm: pd.DataFrame, *, horizon_days: int = 365) -> pd.Series:
+def predict_clv(
+    rfm: pd.DataFrame, *, horizon_days: int = 365, churn_probability: pd.Series | None = None
+) -> pd.Series:
     """Return each customer's predicted net spend over the next ``horizon_days``, undiscounted.
 
     ``rfm`` is the output of ``rfm_table``. The result is a ``float64`` Series named ``predicted_clv``,
     same index, rounded to cents, every value finite and >= 0. ``result.attrs["method"]`` says which
     estimates were used, e.g. ``"bg_nbd x gamma_gamma"`` or ``"simple x gamma_gamma"``.
+
+    With ``churn_probability`` (same index), the value is consistent with that churn estimate: the
+    purchases expected *if the customer is still active* times ``1 - churn_probability``, instead of the
+    purchase model's own chance that they are active. (BG/NBD takes every one-order customer to be
+    active, so on its own it would give a one-off buyer the churn model calls 94% gone a full year's
+    worth of orders.)
     """
     buyers = rfm.loc[rfm["frequency"] > 0]
     result = pd.Series(0.0, index=rfm.index, name="predicted_clv")
@@ -54,7 +62,10 @@ def predict_clv(rfm: pd.DataFrame, *, horizon_days: int = 365) -> pd.Series:
     frequency = buyers["frequency"].to_numpy(dtype=np.float64)
     tenure = buyers["tenure_days"].to_numpy(dtype=np.float64)
     recency = buyers["recency_days"].to_numpy(dtype=np.float64)
-    purchases, purchases_method = expected_purchases(frequency, recency, tenure, horizon_days=horizon_days)
+    purchases, purchases_method, active = _expected_purchases(frequency, recency, tenure, horizon_days)
+    if churn_probability is not None:
+        staying = 1.0 - churn_probability.reindex(buyers.index).fillna(0.0).clip(0.0, 1.0).to_numpy(float)
+        purchases = purchases / np.clip(active, 1e-12, None) * staying
     value, value_method = expected_order_value(
         frequency, buyers["average_order_value"].to_numpy(dtype=np.float64)
     )
@@ -71,6 +82,12 @@ def expected_purchases(
 
     Returns the predictions and the method used (``"bg_nbd"`` or ``"simple"``).
     """
+    predicted, method, _active = _expected_purchases(frequency, recency_days, tenure_days, horizon_days)
+    return predicted, method
+
+
+def _expected_purchases(frequency, recency_days, tenure_days, horizon_days):
+    """Expected purchases, the method, and the probability of being active that the method assumed."""
     x = frequency - 1.0
     t_x = np.clip(tenure_days - recency_days, 0.0, None) / 7.0
     big_t = tenure_days / 7.0
@@ -78,8 +95,9 @@ def expected_purchases(
     if parameters is not None:
         predicted = bg_nbd_conditional_expected_purchases(parameters, x, t_x, big_t, horizon_days / 7.0)
         if np.all(np.isfinite(predicted)) and np.all(predicted >= 0):
-            return predicted, BG_NBD
-    return _simple_expected_purchases(frequency, recency_days, tenure_days, horizon_days), SIMPLE
+            return predicted, BG_NBD, bg_nbd_probability_alive(parameters, x, t_x, big_t)
+    predicted, active = _simple_expected_purchases(frequency, recency_days, tenure_days, horizon_days)
+    return predicted, SIMPLE, active
 
 
 def expected_order_value(frequency: np.ndarray, average_order_value: np.ndarray) -> tuple[np.ndarray, str]:
@@ -213,7 +231,8 @@ def _minimise(function, start, *, bounds) -> np.ndarray | None:
     return np.exp(result.x)
 
 
-def _simple_expected_purchases(frequency, recency_days, tenure_days, horizon_days) -> np.ndarray:
+def _simple_expected_purchases(frequency, recency_days, tenure_days, horizon_days):
+    """Expected purchases and the probability of being active they assume (the recency rule)."""
     repeat = frequency >= 2
     own_gap = np.where(repeat, (tenure_days - recency_days) / np.clip(frequency - 1.0, 1.0, None), np.nan)
     typical_gap = float(np.nanmedian(own_gap)) if np.any(repeat) else DEFAULT_GAP_DAYS
@@ -222,4 +241,4 @@ def _simple_expected_purchases(frequency, recency_days, tenure_days, horizon_day
     # (a first purchase last week is not a purchase a week).
     rate = frequency / np.maximum(np.clip(tenure_days, MIN_RATE_DAYS, None), gap)
     still_active = np.exp(-np.clip(recency_days - gap, 0.0, None) / gap)
-    return rate * horizon_days * still_active
+    return rate * horizon_days * still_active, still_active

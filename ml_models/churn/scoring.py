@@ -77,10 +77,10 @@ def score_customers(lines: pd.DataFrame, *, as_of, currency_symbol: str = "£") 
     model = train_from_prepared(prepared, as_of, horizon_days=CHURN_HORIZON_DAYS, current_features=features)
     churn_probability = model.predict(features)
     churn_probability.index = pd.Index(prepared.customer_ids[features.index.to_numpy()], name="customer_id")
-    clv = predict_clv(rfm, horizon_days=CLV_HORIZON_DAYS)
-
     customers = rfm.join(segment_customers(rfm, currency_symbol=currency_symbol))
     customers["churn_probability"] = churn_probability.reindex(customers.index).round(4)
+    # Lifetime value follows the churn estimate of the same customer (see predict_clv).
+    clv = predict_clv(rfm, horizon_days=CLV_HORIZON_DAYS, churn_probability=customers["churn_probability"])
     customers["churn_risk"] = churn_risk(customers["churn_probability"])
     customers["predicted_clv"] = clv
     return CustomerScores(

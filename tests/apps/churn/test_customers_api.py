@@ -100,3 +100,37 @@ def test_another_businesss_customer_is_404(api, shop):
 
     assert api.get(f"{CUSTOMERS}{stranger.pk}/").status_code == 404
     assert api.get(f"{CUSTOMERS}{shop['regular'].pk}/").status_code == 200
+
+
+def test_a_customer_with_only_returns_gets_a_segment_and_a_reason(api, business, shop):
+    from apps.churn.services import customers_score
+
+    returner = CustomerFactory(business=business, external_id="RETURNS-ONLY")
+    buy(returner, ProductFactory(business=business), days_ago=5, quantity=-2, invoice="C-ONLY")
+    idle = CustomerFactory(business=business, external_id="NO-LINES")
+
+    customers_score(business=business)
+
+    returner.refresh_from_db()
+    idle.refresh_from_db()
+    assert (returner.segment, returner.churn_risk, returner.predicted_clv) == (
+        "lost",
+        "high",
+        Decimal("0.00"),
+    )
+    assert returner.segment_reason == "Only returns on record: no purchase to score."
+    assert (idle.segment, idle.segment_reason) == ("new", "No purchase yet.")
+    assert not Customer.objects.for_business(business).filter(segment="").exists()
+    assert not Customer.objects.for_business(business).filter(churn_risk="").exists()
+
+
+def test_the_segments_answer_gives_money_as_two_place_strings(api, business, shop):
+    from apps.churn.services import customers_score
+
+    customers_score(business=business)
+
+    rows = {row["segment"]: row for row in api.get(CUSTOMERS + "segments/").json()["results"]}
+
+    assert sorted(row["revenue"] for row in rows.values() if row["count"]) == ["10.00", "10.00", "790.00"]
+    assert all(row["revenue"] == "0.00" for row in rows.values() if not row["count"])
+    assert all(isinstance(row["average_monetary"], str) for row in rows.values() if row["count"])

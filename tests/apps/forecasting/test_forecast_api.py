@@ -94,8 +94,9 @@ def test_detail_gives_daily_points_from_the_day_after_the_latest_sale(client, wo
         "days_of_cover",
         "stockout_date",
     }
+    # Each point is shown to one decimal: the sum of what is shown is within 0.05 a point of the total.
     assert body["predicted_units"] == pytest.approx(
-        sum(point["predicted"] for point in body["points"]), abs=0.05
+        sum(point["predicted"] for point in body["points"]), abs=0.05 * len(body["points"]) + 0.05
     )
 
 
@@ -247,3 +248,15 @@ def test_the_summary_takes_ordering(client, world):
     skus = [row["sku"] for row in rows]
     assert skus == sorted(skus)
     assert [row["sku"] for row in reverse] == sorted(skus, reverse=True)
+
+
+def test_unit_figures_are_rounded_to_one_decimal(client, world):
+    product = Product.objects.for_business(world.business).get(sku="85123A")
+
+    body = client.get(f"/api/data/forecast/{product.pk}/").json()
+    summary = client.get("/api/data/forecast/summary/?page_size=100").json()["results"]
+
+    figures = [body["reorder"]["safety_stock"], body["reorder"]["reorder_point"], body["predicted_units"]]
+    figures += [point[key] for point in body["points"] for key in ("predicted", "lower", "upper")]
+    figures += [row["predicted_units"] for row in summary]
+    assert all(round(figure, 1) == figure for figure in figures)

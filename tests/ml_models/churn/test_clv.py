@@ -120,3 +120,26 @@ def test_given_no_customers_with_a_purchase_when_predicting_clv_then_an_empty_se
     assert clv.empty
     assert clv.name == "predicted_clv"
     assert clv.attrs["method"] == "no purchases"
+
+
+def test_a_one_order_customer_is_worth_what_the_churn_estimate_leaves_of_them():
+    """BG/NBD takes every one-order customer to be active; with the churn estimate given, a one-off
+    buyer who is 94.4% likely gone is worth 5.6% of what an active one would be."""
+    from ml_models.churn.clv import predict_clv as predict
+
+    rfm = pd.DataFrame(
+        {
+            "frequency": [1, 1] + [3] * 30,
+            "recency_days": [200, 200] + [20] * 30,
+            "tenure_days": [200, 200] + [300] * 30,
+            "monetary": [9.71, 9.71] + [120.0] * 30,
+            "average_order_value": [9.71, 9.71] + [40.0] * 30,
+        },
+        index=pd.Index(range(32), name="customer_id"),
+    )
+    churn = pd.Series([0.944, 0.0] + [0.1] * 30, index=rfm.index)
+
+    value = predict(rfm, horizon_days=365, churn_probability=churn)
+
+    assert value.iloc[0] == pytest.approx(value.iloc[1] * (1 - 0.944), abs=0.01)
+    assert value.iloc[0] < predict(rfm, horizon_days=365).iloc[0] * 0.1
