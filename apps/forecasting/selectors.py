@@ -24,6 +24,7 @@ class Reorder:
     stockout_date: date | None
     reorder_now: bool
     position: str  # under, ok or over
+    advice: str = ""  # why no reorder advice is given, when none is
 
 
 def points_frame(forecast: ProductForecast, horizon: int = 90) -> pd.DataFrame:
@@ -48,6 +49,19 @@ def reorder_for(forecast: ProductForecast) -> Reorder:
         today=today,
     )
     position = ml.stock_position(plan, product.stock_quantity)
+    if not forecast_advises_reorder(forecast):
+        # Too little history to backtest: the forecast is a shrunk guess, too unsure to order on.
+        return Reorder(
+            reorder_point=plan.reorder_point,
+            safety_stock=plan.safety_stock,
+            order_quantity=0,
+            order_by=None,
+            days_of_cover=plan.days_of_cover,
+            stockout_date=plan.stockout_date,
+            reorder_now=False,
+            position="ok" if position == "under" else position,
+            advice=f"No reorder advice: {forecast.note}",
+        )
     # One rule with the stock status and the alerts (data.stock): reorder when stock is at or under the
     # forecast's reorder point in whole units, the figure the run stores on the product.
     point = whole_units(plan.reorder_point)
@@ -62,6 +76,13 @@ def reorder_for(forecast: ProductForecast) -> Reorder:
         reorder_now=low and plan.order_quantity > 0,
         position=position,
     )
+
+
+def forecast_advises_reorder(forecast: ProductForecast) -> bool:
+    """Whether the forecast is sure enough to order on: not one shrunk for too little history."""
+    from ml_models.forecasting.shrinkage import SHRUNK
+
+    return forecast.model != SHRUNK
 
 
 def whole_units(reorder_point: float) -> int:

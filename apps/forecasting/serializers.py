@@ -17,6 +17,7 @@ class ReorderSerializer(serializers.Serializer):
     stockout_date = serializers.DateField(allow_null=True)
     reorder_now = serializers.BooleanField()
     position = serializers.CharField(help_text="under, ok or over")
+    advice = serializers.CharField(help_text="Why no reorder advice is given (too little history), or empty")
 
 
 class ForecastSummarySerializer(serializers.Serializer):

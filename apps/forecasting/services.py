@@ -268,7 +268,7 @@ def overstock_alerts_sync(*, business) -> None:
 def forecast_reorder_points_store(*, business) -> None:
     """Store each forecast's reorder point on its product, so that stock status and alerts (in ``data``,
     which cannot read forecasts) follow it; a forecast that gives no reorder advice stores none."""
-    from apps.forecasting.selectors import reorder_for
+    from apps.forecasting.selectors import forecast_advises_reorder, reorder_for
 
     forecasts = ProductForecast.objects.for_business(business).select_related("product")
     product_reorder_points_store(
@@ -279,10 +279,6 @@ def forecast_reorder_points_store(*, business) -> None:
             if forecast_advises_reorder(forecast)
         },
     )
-
-
-def forecast_advises_reorder(forecast) -> bool:
-    return True
 
 
 def businesses_with_sales() -> list[int]:

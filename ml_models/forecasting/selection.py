@@ -6,7 +6,10 @@
 2. Products are sorted into groups by their history:
    * *fallback*: too short to backtest (fewer than ``min_train_days + backtest_horizon`` open
      days, i.e. 8 weeks by default) or too sparse to model (fewer than ``min_selling_days``
-     selling days): the mean of the last 28 open days, and a ``note`` that says why;
+     selling days): the mean of the last 28 open days, and a ``note`` that says why. A product
+     too short to backtest is then shrunk (``shrinkage``): toward the median rate of the products
+     that could be backtested, or toward zero when its history is one selling day, with a wide
+     interval (model ``ShrunkMean``);
    * *regular*: sells on at least ``regular_share`` of its last 48 open days. Candidates:
      AutoETS and DynamicOptimizedTheta (weekly season of open days), TSB and ADIDA
      (Croston-type), the 8-week weekday mean, and their ensemble;
@@ -62,6 +65,7 @@ from .models import (
     dynamic_theta,
     intermittent,
 )
+from .shrinkage import SHRUNK, apply_shrinkage, shrinkage_note, shrunk_rates
 from .trading_calendar import (
     closures_in_demand,
     future_dates,
@@ -644,6 +648,18 @@ def select_and_forecast(
     choices = choices.sort_values("unique_id", kind="stable").reset_index(drop=True)[CHOICE_COLUMNS]
 
     selected = futures.merge(choices[["unique_id", "model"]], on=["unique_id", "model"], how="inner")
+    # Too little history to backtest: shrink toward similar products (or zero for a one-off order).
+    short = profiles.index[profiles["history_days"] < settings.min_train_days + settings.backtest_horizon]
+    if len(short):
+        peers = profiles.index.difference(short)
+        recent = raw[raw["unique_id"].isin(peers)].groupby("unique_id", sort=False).tail(FALLBACK.days)
+        rates = shrunk_rates(profiles, short, recent.groupby("unique_id")["y"].mean())
+        selected = apply_shrinkage(selected, rates)
+        is_short = choices["unique_id"].isin(short)
+        choices.loc[is_short, "model"] = SHRUNK
+        choices.loc[is_short, "note"] = [
+            shrinkage_note(rates.loc[uid]) for uid in choices.loc[is_short, "unique_id"]
+        ]
     points = assemble_points(
         selected, steps, choices["unique_id"].tolist(), end, horizon_days, calendar.closed_dates
     )

@@ -12,7 +12,7 @@ from data.ingestion.services import upload_process
 from data.models import Product, StockAlert, Transaction
 from tests.conftest import auth_client
 from tests.data.real_data import read_rows_where, write_csv
-from tests.factories import MembershipFactory, ProductFactory
+from tests.factories import MembershipFactory, ProductFactory, TransactionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -260,3 +260,32 @@ def test_unit_figures_are_rounded_to_one_decimal(client, world):
     figures += [point[key] for point in body["points"] for key in ("predicted", "lower", "upper")]
     figures += [row["predicted_units"] for row in summary]
     assert all(round(figure, 1) == figure for figure in figures)
+
+
+def test_a_one_day_wholesale_product_gets_a_shrunk_forecast_and_no_reorder_advice(api, business):
+    from datetime import timedelta
+
+    import numpy as np
+
+    today = timezone.now().replace(hour=12, minute=0, second=0, microsecond=0) - timedelta(days=1)
+    steady = ProductFactory(business=business, sku="STEADY", stock_quantity=50, reorder_point=5)
+    rng = np.random.default_rng(5)
+    for day in range(120):
+        units = int(rng.poisson(5)) or 1
+        TransactionFactory(product=steady, quantity=units, timestamp=today - timedelta(days=day))
+    newcomer = ProductFactory(business=business, sku="WHOLESALE", stock_quantity=20, reorder_point=0)
+    TransactionFactory(product=newcomer, quantity=458, timestamp=today)  # one order, its only day
+    run = ForecastRun.objects.for_business(business).create(business=business)
+
+    forecast_run_execute(run_id=run.pk)
+
+    summary = {row["sku"]: row for row in api.get("/api/data/forecast/summary/?horizon=90").json()["results"]}
+    detail = api.get(f"/api/data/forecast/{newcomer.pk}/?horizon=90").json()
+    newcomer.refresh_from_db()
+    assert summary["WHOLESALE"]["model"] == "ShrunkMean"
+    assert summary["WHOLESALE"]["predicted_units"] < 41220 / 20
+    assert (summary["WHOLESALE"]["reorder_now"], summary["WHOLESALE"]["order_quantity"]) == (False, 0)
+    assert detail["reorder"]["advice"].startswith("No reorder advice: only 1 open days of history")
+    assert max(point["upper"] for point in detail["points"]) >= 400  # the interval says how unsure
+    assert newcomer.forecast_reorder_point is None  # stock status falls back to the static point
+    assert summary["STEADY"]["model"] != "ShrunkMean"

@@ -75,19 +75,58 @@ def test_an_intermittent_product_gets_a_model_with_a_low_mase_and_a_positive_for
     assert total > 0
 
 
-def test_a_short_history_falls_back_to_the_recent_mean_and_says_why(result):
-    # Given a product with 30 open days of history selling 3 a day
+def test_a_short_history_is_shrunk_toward_similar_products_and_says_why(result):
+    # Given a product with 30 open days of history selling 3 a day, among products that sell more
     chosen = choice(result, "short")
     points = result.points[result.points["unique_id"] == "short"]
+    open_days = points[points["predicted"] > 0]
 
-    # Then it gets the recent mean (3 a day on open days), no MASE, and a note
-    assert chosen["model"] == "RecentMean28"
+    # Then its rate is pulled from 3 toward theirs, no MASE, a wide interval, and a note
+    assert chosen["model"] == "ShrunkMean"
     assert np.isnan(chosen["mase"])
-    assert (
-        chosen["note"] == "short history (30 open days, 48 needed to backtest): mean of the last 28 open days"
-    )
+    assert chosen["note"].startswith("only 30 open days of history, too little to backtest: 3.0 a day shrunk")
     assert chosen["history_days"] == 30
-    assert sorted(points["predicted"].unique()) == [0.0, 3.0]
+    (rate,) = open_days["predicted"].unique()
+    assert 3.0 < rate < 8.0
+    assert (open_days["lower"] == 0).all() and (open_days["upper"] > rate).all()
+
+
+def one_off_world(first_day_units: float, days: int):
+    rng = np.random.default_rng(3)
+    return demand_frame(
+        {
+            "steady": rng.poisson(4, 120).astype(float),
+            "steady2": rng.poisson(6, 120).astype(float),
+            "newcomer": np.r_[first_day_units, np.zeros(days - 1)],
+        },
+        end=END,
+    )
+
+
+def test_a_one_day_wholesale_order_is_shrunk_toward_zero_not_repeated_every_day():
+    """The real file's first 300 lines: 458 units to one buyer on a product's only day of history."""
+    result = select_and_forecast(one_off_world(458.0, 1), horizons=(7, 30, 90), n_jobs=1)
+
+    chosen = choice(result, "newcomer")
+    totals = result.points[result.points["unique_id"] == "newcomer"][["predicted", "upper"]].sum()
+
+    assert chosen["model"] == "ShrunkMean"
+    assert "toward zero (one selling day: a one-off order)" in chosen["note"]
+    assert totals["predicted"] < 458 * 90 / 20  # was 41,220: the one day repeated for 90 days
+    assert totals["predicted"] == pytest.approx(458 / 29 * 77, rel=0.02)  # 77 open days in 90
+    assert totals["upper"] > 458 * 0.9 * 77  # the interval still reaches the day it saw
+
+
+def test_a_spike_among_a_few_days_is_a_one_off_and_quiet_days_do_not_count_as_selling():
+    result = select_and_forecast(one_off_world(300.0, 5), horizons=(7, 30, 90), n_jobs=1)
+
+    chosen = choice(result, "newcomer")
+    (rate,) = result.points.loc[
+        (result.points["unique_id"] == "newcomer") & (result.points["predicted"] > 0), "predicted"
+    ].unique()
+
+    assert chosen["model"] == "ShrunkMean"
+    assert rate == pytest.approx(300 / (5 + 28))
 
 
 def test_a_product_with_very_few_selling_days_falls_back_and_says_why(result):
@@ -182,10 +221,12 @@ def test_a_business_with_only_new_products_gets_fallbacks_for_all():
     # When models are selected
     result = select_and_forecast(demand, horizons=(7,), n_jobs=1)
 
-    # Then both fall back to their recent mean, and nothing was backtested
-    assert result.choices["model"].tolist() == ["RecentMean28", "RecentMean28"]
+    # Then both are shrunk toward zero (no product to compare with), and nothing was backtested
+    assert result.choices["model"].tolist() == ["ShrunkMean", "ShrunkMean"]
     assert result.scores.empty
-    assert result.points.groupby("unique_id")["predicted"].max().tolist() == [2.0, 1.0]
+    assert result.points.groupby("unique_id")["predicted"].max().tolist() == pytest.approx(
+        [2.0 * 18 / 46, 1.0 * 18 / 46]
+    )
 
 
 def test_integer_product_ids_from_the_database_go_through_unchanged():
