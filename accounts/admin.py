@@ -25,6 +25,6 @@ class UserAdmin(BaseUserAdmin):
 
 @admin.register(Business)
 class BusinessAdmin(admin.ModelAdmin):
-    list_display = ["id", "name", "currency", "timezone", "created_at"]
+    list_display = ["id", "name", "currency", "timezone", "country", "date_order", "created_at"]
     search_fields = ["name"]
     inlines = [MembershipInline]

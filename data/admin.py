@@ -9,6 +9,7 @@ from data.models import (
     StockAlert,
     StockMovement,
     Transaction,
+    TransactionDeletion,
     UploadRecord,
     UploadRowError,
 )
@@ -55,6 +56,26 @@ class StockMovementAdmin(admin.ModelAdmin):
     list_filter = ["business", "reason"]
     raw_id_fields = ["product", "transaction", "upload", "user"]
     list_select_related = ["business", "product", "user"]
+
+
+@admin.register(TransactionDeletion)
+class TransactionDeletionAdmin(admin.ModelAdmin):
+    """Deleted sale lines: what they said and who deleted them (read only: the trace of an undo)."""
+
+    list_display = [
+        "transaction_id",
+        "business",
+        "invoice",
+        "product",
+        "quantity",
+        "deleted_by",
+        "created_at",
+    ]
+    list_filter = ["business"]
+    raw_id_fields = ["product", "deleted_by"]
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(StockAlert)

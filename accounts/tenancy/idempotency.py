@@ -9,6 +9,7 @@ released, so the retry runs. The same key on a different request (another path o
 """
 
 import hashlib
+import logging
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
@@ -16,6 +17,8 @@ from django.utils import timezone
 from rest_framework import exceptions, status
 
 from accounts.tenancy.models import IdempotentRequest
+
+logger = logging.getLogger(__name__)
 
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
@@ -82,7 +85,11 @@ def idempotency_store(record: IdempotentRequest, response) -> None:
         return
     record.status_code = response.status_code
     record.body = getattr(response, "data", None)
-    record.save(update_fields=["status_code", "body"])
+    try:
+        record.save(update_fields=["status_code", "body"])
+    except (TypeError, ValueError):  # an answer that is not JSON: release the key rather than fail
+        logger.warning("Idempotency-Key %s: answer not storable, key released", record.key)
+        IdempotentRequest.objects.filter(pk=record.pk).delete()
 
 
 def replay_response(record: IdempotentRequest):

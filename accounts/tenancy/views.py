@@ -75,8 +75,11 @@ class TenantViewMixin:
             model = getattr(self, "model", None) or self.serializer_class.Meta.model
             return model._default_manager.none()
         queryset = self.get_tenant_queryset(self.request.business)
-        if issubclass(queryset.model, TenantModel) and (
-            not isinstance(queryset, TenantQuerySet) or queryset.business_id != self.request.business.pk
+        model = getattr(queryset, "model", None)
+        if (
+            isinstance(model, type)
+            and issubclass(model, TenantModel)
+            and (not isinstance(queryset, TenantQuerySet) or queryset.business_id != self.request.business.pk)
         ):
             raise ImproperlyConfigured(
                 f"{type(self).__name__}.get_tenant_queryset() must return rows of the request's business "

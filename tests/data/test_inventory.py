@@ -257,3 +257,14 @@ def test_deleting_a_product_with_sales_is_400_decided_by_the_database(business):
     finally:
         QuerySet.exists = original
     assert Product.objects.for_business(business).filter(pk=product.pk).exists()
+
+
+def test_deleting_a_product_with_sales_is_400_through_the_api(api, business):
+    product = ProductFactory(business=business)
+    TransactionFactory(product=product)
+
+    response = api.delete(f"{PRODUCTS}{product.pk}/")
+
+    assert response.status_code == 400
+    assert "detail" in response.json()
+    assert Product.objects.for_business(business).filter(pk=product.pk).exists()
