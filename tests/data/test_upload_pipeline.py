@@ -2,6 +2,7 @@
 
 import itertools
 import threading
+from datetime import timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 
@@ -131,13 +132,14 @@ def test_chunks_on_two_connections_take_counted_stock_in_file_order(importer, tm
     count = tmp_path / "count.csv"
     count.write_text("sku,name,stock_quantity\nTEA,Tea,100\nMUG,Mug,100\n")
     importer.run(count, kind="inventory")
-    after_count = Product.objects.for_business(business).get(sku="TEA").counted_at.year + 1
+    counted = Product.objects.for_business(business).get(sku="TEA").counted_at
+    # Sales after the count (the business is on UTC), and not beyond a day ahead of now.
     lines = [
         (
             f"INV{number}",
             "TEA" if number % 2 else "MUG",
             number % 3 + 1,
-            f"{after_count}-01-{number % 28 + 1:02d}",
+            (counted + timedelta(minutes=number + 1)).strftime("%Y-%m-%d %H:%M:%S"),
         )
         for number in range(40)
     ]
@@ -145,7 +147,7 @@ def test_chunks_on_two_connections_take_counted_stock_in_file_order(importer, tm
     sales.write_text(
         "invoice,sku,quantity,unit_price,timestamp,customer_id,product_name\n"
         + "".join(
-            f"{invoice},{sku},{units},1.00,{day} 10:00,C{units},{sku}\n" for invoice, sku, units, day in lines
+            f"{invoice},{sku},{units},1.00,{moment},C{units},{sku}\n" for invoice, sku, units, moment in lines
         )
     )
 
