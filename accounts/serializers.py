@@ -130,16 +130,19 @@ class RefreshSerializer(TokenRefreshSerializer):
         if user is None or not api_settings.USER_AUTHENTICATION_RULE(user):
             raise TokenError("No active account found for the given token.")
         refresh[FAMILY_CLAIM] = token_family(refresh.payload)
+        # One transaction: a concurrent reuse waits on the blacklist row's unique index until the new
+        # token is stored too, so the family it then revokes includes the token issued here.
         with transaction.atomic():
             _, blacklisted_now = refresh.blacklist()
+            if blacklisted_now:
+                data = {"access": str(refresh.access_token)}
+                refresh.set_jti()
+                refresh.set_exp()
+                refresh.set_iat()
+                refresh.outstand()
+                data["refresh"] = str(refresh)
         if not blacklisted_now:  # another request rotated it a moment ago
             self._revoke(payload)
-        data = {"access": str(refresh.access_token)}
-        refresh.set_jti()
-        refresh.set_exp()
-        refresh.set_iat()
-        refresh.outstand()
-        data["refresh"] = str(refresh)
         return data
 
     @staticmethod
