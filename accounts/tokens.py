@@ -79,12 +79,12 @@ def token_family_revoke(*, user_id, family: str) -> int:
 
 
 def token_family_is_revoked(payload: dict) -> bool:
-    """Whether the token's family was revoked: one cache read; unknown (False) while the cache is down."""
-    family = payload.get(FAMILY_CLAIM)
-    if not family:
-        return False
+    """Whether the token's family was revoked: one cache read; unknown (False) while the cache is down.
+
+    A token from before families is its own family, so logging out still refuses that access token.
+    """
     try:
-        return cache.get(_revoked_key(str(family))) is not None
+        return cache.get(_revoked_key(token_family(payload))) is not None
     except Exception as error:  # the cache is down: accept the signed token rather than fail every request
         log_cache_unreachable(logger, "access tokens are accepted without the revocation check", error)
         return False
