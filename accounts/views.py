@@ -1,4 +1,4 @@
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -27,12 +27,16 @@ from accounts.throttling import LoginThrottle, registration_reserve
 from accounts.tokens import FamilyRefreshToken, token_family, token_family_revoke
 from project.common.exceptions import ApplicationError
 
+TOO_MANY_ATTEMPTS = OpenApiResponse(description="Too many attempts from this client; see Retry-After.")
+
 
 class RegisterView(APIView):
     permission_classes = [permissions.AllowAny]
     authentication_classes = []
 
-    @extend_schema(request=RegisterSerializer, responses={201: RegisterResponseSerializer})
+    @extend_schema(
+        request=RegisterSerializer, responses={201: RegisterResponseSerializer, 429: TOO_MANY_ATTEMPTS}
+    )
     def post(self, request):
         """Every attempt counts against the address (429 past the limit): this bounds probing for emails."""
         registration_reserve(request)
@@ -54,7 +58,9 @@ class RegisterView(APIView):
 class LoginView(TokenObtainPairView):
     """Email and password for a token pair. Failed attempts are throttled (``accounts/throttling.py``)."""
 
-    @extend_schema(request=LoginRequestSerializer, responses={200: TokenPairSerializer})
+    @extend_schema(
+        request=LoginRequestSerializer, responses={200: TokenPairSerializer, 429: TOO_MANY_ATTEMPTS}
+    )
     def post(self, request, *args, **kwargs):
         credentials = LoginRequestSerializer(data=request.data)
         credentials.is_valid(raise_exception=True)

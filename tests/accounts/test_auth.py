@@ -4,6 +4,7 @@ import pytest
 from django.core.cache import cache
 from django.db import IntegrityError
 from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import Business, Membership, Role, User
 from tests.concurrency import run_at_once
@@ -145,6 +146,17 @@ def test_an_access_token_stops_working_after_logout_and_other_logins_go_on(anony
     assert me(laptop["access"]).status_code == 401
     assert me(phone["access"]).status_code == 200
     assert refresh(phone["refresh"]).status_code == 200
+
+
+def test_logout_also_refuses_an_access_token_from_before_token_families(owner):
+    legacy = RefreshToken.for_user(owner)  # no family claim: issued before this release
+    access = str(legacy.access_token)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
+
+    assert client.post("/api/auth/logout/", {"refresh": str(legacy)}, format="json").status_code == 205
+
+    assert me(access).status_code == 401
 
 
 def test_reusing_a_rotated_refresh_token_revokes_its_whole_login(anonymous):
