@@ -73,16 +73,20 @@ class Bucket:
     def hit(self) -> int:
         return _cache_call(self._hit)
 
-    def _hit(self, store) -> int:
+    def _start(self, store) -> bool:
+        """Create the counter at zero if it does not exist; whether this call created it."""
         created = store.add(self.key, 0, timeout=self.window)
         if created:
             store.set(f"{self.key}:reset", time.time() + self.window, timeout=self.window)
+        return created
+
+    def _hit(self, store) -> int:
+        created = self._start(store)
         try:
             count = store.incr(self.key)
         except ValueError:  # expired between add and incr: this hit starts a new window
-            store.add(self.key, 0, timeout=self.window)
+            created = self._start(store)
             count = store.incr(self.key)
-            created = True
         if count == 1 and not created:
             # Django's Redis incr is EXISTS then INCR: a key expiring in between comes back without a
             # timeout. Give it one, so that no counter can outlive its window.
