@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from accounts.models import Business, Membership, User
+from accounts.models import Business, Invitation, Membership, User
 
 
 class MembershipInline(admin.TabularInline):
@@ -28,3 +28,11 @@ class BusinessAdmin(admin.ModelAdmin):
     list_display = ["id", "name", "currency", "timezone", "country", "date_order", "created_at"]
     search_fields = ["name"]
     inlines = [MembershipInline]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ["email", "business", "role", "status", "created_at", "responded_at"]
+    list_filter = ["status", "role"]
+    search_fields = ["email", "business__name"]
+    raw_id_fields = ["business", "invited_by"]

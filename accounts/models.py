@@ -3,18 +3,36 @@
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from project.common.models import TimeStampedModel
 
 
+def email_normalize(email: str) -> str:
+    """The one form an email address is stored and looked up in: trimmed and lower-cased.
+
+    Mail systems treat the local part case-insensitively in practice, and people type ``Ada@Example.com``
+    as readily as ``ada@example.com``: both must name the same account everywhere.
+    """
+    return str(email).strip().lower()
+
+
 class UserManager(BaseUserManager):
     use_in_migrations = True
+
+    @classmethod
+    def normalize_email(cls, email: str | None) -> str:
+        return email_normalize(email or "")
+
+    def get_by_natural_key(self, username: str) -> "User":
+        """Login (API and admin) finds the account whatever the case of the email typed."""
+        return self.get(**{self.model.USERNAME_FIELD: email_normalize(username)})
 
     def create_user(self, email: str, password: str | None = None, **fields) -> "User":
         if not email:
             raise ValueError("Users need an email address.")
-        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        user = self.model(email=email_normalize(email), **fields)
         user.set_password(password)
         user.save(using=self._db)
         return user
@@ -39,8 +57,23 @@ class User(AbstractBaseUser, PermissionsMixin):
     EMAIL_FIELD = "email"
     REQUIRED_FIELDS = []
 
+    class Meta:
+        constraints = [
+            # Emails are stored normalised (``save``); this refuses a case variant whatever path wrote it.
+            models.UniqueConstraint(Lower("email"), name="user_email_unique_case_insensitive"),
+        ]
+
     def __str__(self) -> str:
         return self.email
+
+    def clean(self) -> None:
+        super().clean()
+        self.email = email_normalize(self.email)
+
+    def save(self, *args, **kwargs) -> None:
+        # Every path (admin forms, createsuperuser, scripts) stores the one normalised form.
+        self.email = email_normalize(self.email)
+        super().save(*args, **kwargs)
 
 
 class Business(TimeStampedModel):
@@ -90,6 +123,45 @@ class Membership(TimeStampedModel):
     @property
     def can_write(self) -> bool:
         return self.role in {Role.OWNER, Role.MANAGER}
+
+
+class Invitation(TimeStampedModel):
+    """An owner's offer of a role in their business to an email address.
+
+    Nothing changes for the invited person until they accept: the membership is created then. The
+    invitation names an email, not a user, so inviting says nothing about whether that email has an
+    account; whoever logs in with that email (compared in its normalised form) sees it.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+
+    business = models.ForeignKey(Business, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.VIEWER)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    invited_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    responded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            # One open invitation per business and email: inviting again updates it.
+            models.UniqueConstraint(
+                fields=["business", "email"],
+                condition=models.Q(status="pending"),
+                name="invitation_unique_pending",
+            ),
+        ]
+        indexes = [models.Index(fields=["email", "status"], name="invitation_email_status")]
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.business} ({self.role}, {self.status})"
+
+    def save(self, *args, **kwargs) -> None:
+        self.email = email_normalize(self.email)
+        super().save(*args, **kwargs)
 
 
 # Defined with the tenancy primitives it serves; imported here so that the app registers it.

@@ -1,18 +1,18 @@
-"""Writes for users, businesses and memberships."""
+"""Writes for users, businesses, memberships and invitations."""
 
-from django.conf import settings
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
+from django.http import Http404
+from django.utils import timezone
 
-from accounts.models import Business, Membership, Role, User
+from accounts.models import Business, Invitation, Membership, Role, User, email_normalize
 from project.common.exceptions import ApplicationError
 
 
 def user_register(*, email: str, password: str, name: str, business_name: str) -> tuple[User, Business]:
     """A new user and their first business, which they own."""
-    email = email.strip().lower()
+    email = email_normalize(email)
     with transaction.atomic():
-        if User.objects.filter(email__iexact=email).exists():
+        if User.objects.filter(email=email).exists():
             raise ApplicationError("A user with this email already exists.", field="email")
         try:
             with transaction.atomic():
@@ -24,49 +24,82 @@ def user_register(*, email: str, password: str, name: str, business_name: str) -
     return user, business
 
 
-def membership_create(*, business: Business, email: str, role: str) -> Membership:
-    user = User.objects.filter(email__iexact=email.strip()).first()
-    if user is None:
-        raise ApplicationError("No user with this email: they must register first.", field="email")
-    membership, created = Membership.objects.get_or_create(
-        business=business, user=user, defaults={"role": role}
-    )
-    if not created:
-        raise ApplicationError("This user is already a member of the business.", field="email")
-    return membership
-
-
 def membership_delete(*, membership: Membership) -> None:
+    """Remove a member; refuses to remove the business's last owner.
+
+    The business's owner memberships are locked (in primary-key order, so two removals cannot deadlock)
+    before they are counted: two owners removing each other at once take turns, and the second sees
+    one owner left. The membership's role is read again under the lock, not trusted from the caller.
+    """
     with transaction.atomic():
-        owners = Membership.objects.select_for_update().filter(
-            business_id=membership.business_id, role=Role.OWNER
+        owners = list(
+            Membership.objects.select_for_update()
+            .filter(business_id=membership.business_id, role=Role.OWNER)
+            .order_by("pk")
+            .values_list("pk", flat=True)
         )
-        if membership.role == Role.OWNER and owners.count() <= 1:
+        current = Membership.objects.select_for_update().filter(pk=membership.pk).first()
+        if current is None:  # removed meanwhile by someone else
+            return
+        if current.role == Role.OWNER and len(owners) <= 1:
             raise ApplicationError("A business needs at least one owner.")
-        membership.delete()
+        current.delete()
 
 
-class LoginFailures:
-    """Counts failed logins per account and per client address in the cache, for throttling (429)."""
+def invitation_create(*, business: Business, email: str, role: str, invited_by: User) -> Invitation:
+    """Invite an email address to the business with a role; nothing changes for anyone until they accept.
 
-    def __init__(self, *, email: str, address: str):
-        self.keys = {
-            f"login-failures:account:{email.strip().lower()}": settings.LOGIN_FAILURES_PER_ACCOUNT,
-            f"login-failures:address:{address}": settings.LOGIN_FAILURES_PER_ADDRESS,
-        }
-        self.window = int(settings.LOGIN_FAILURE_WINDOW.total_seconds())
+    The answer is the same whether or not the email has an account, so inviting cannot be used to learn
+    who is registered. Inviting an address that already has a pending invitation updates its role.
+    Refused (400) only for what the owner can see anyway: an email that is already a member.
+    """
+    email = email_normalize(email)
+    with transaction.atomic():
+        if Membership.objects.filter(business=business, user__email=email).exists():
+            raise ApplicationError("This email is already a member of the business.", field="email")
+        invitation, created = Invitation.objects.select_for_update().get_or_create(
+            business=business,
+            email=email,
+            status=Invitation.Status.PENDING,
+            defaults={"role": role, "invited_by": invited_by},
+        )
+        if not created and (invitation.role, invitation.invited_by_id) != (role, invited_by.pk):
+            invitation.role, invitation.invited_by = role, invited_by
+            invitation.save(update_fields=["role", "invited_by", "updated_at"])
+    return invitation
 
-    def exceeded(self) -> bool:
-        counts = cache.get_many(list(self.keys))
-        return any(counts.get(key, 0) >= limit for key, limit in self.keys.items())
 
-    def record_failure(self) -> None:
-        for key in self.keys:
-            if not cache.add(key, 1, timeout=self.window):
-                try:
-                    cache.incr(key)
-                except ValueError:  # expired between add and incr
-                    cache.add(key, 1, timeout=self.window)
+def _pending_invitation_locked(*, user: User, invitation_id: int) -> Invitation:
+    """The user's own pending invitation, locked; anyone else's (or a settled one) does not exist: 404."""
+    invitation = (
+        Invitation.objects.select_for_update()
+        .select_related("business")
+        .filter(pk=invitation_id, email=email_normalize(user.email), status=Invitation.Status.PENDING)
+        .first()
+    )
+    if invitation is None:
+        raise Http404("No such invitation.")
+    return invitation
 
-    def clear_account(self) -> None:
-        cache.delete(next(iter(self.keys)))
+
+def invitation_accept(*, user: User, invitation_id: int) -> Invitation:
+    """Accept one's own pending invitation: the membership is created now, with the invited role."""
+    with transaction.atomic():
+        invitation = _pending_invitation_locked(user=user, invitation_id=invitation_id)
+        Membership.objects.get_or_create(
+            business=invitation.business, user=user, defaults={"role": invitation.role}
+        )
+        invitation.status = Invitation.Status.ACCEPTED
+        invitation.responded_at = timezone.now()
+        invitation.save(update_fields=["status", "responded_at", "updated_at"])
+    return invitation
+
+
+def invitation_decline(*, user: User, invitation_id: int) -> Invitation:
+    """Decline one's own pending invitation; no membership is created."""
+    with transaction.atomic():
+        invitation = _pending_invitation_locked(user=user, invitation_id=invitation_id)
+        invitation.status = Invitation.Status.DECLINED
+        invitation.responded_at = timezone.now()
+        invitation.save(update_fields=["status", "responded_at", "updated_at"])
+    return invitation

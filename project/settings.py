@@ -57,7 +57,7 @@ CSRF_TRUSTED_ORIGINS = CORS_ALLOWED_ORIGINS
 OCR_PROVIDER_URL = os.environ.get("OCR_PROVIDER_URL", "")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "accounts.apps.AdminConfig",  # django.contrib.admin, with the throttled login
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -122,7 +122,15 @@ AUTH_USER_MODEL = "accounts.User"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # A cache that does not answer within a second is treated as down (login then degrades to
+            # per-process throttle counters) instead of holding a request thread.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -147,7 +155,7 @@ MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework_simplejwt.authentication.JWTAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.JWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "project.common.pagination.PageNumberPagination",
     "DEFAULT_FILTER_BACKENDS": [
@@ -167,12 +175,27 @@ SIMPLE_JWT = {
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": True,
     "AUTH_HEADER_TYPES": ("Bearer",),
+    # A login starts a token family that logout and refresh-token reuse revoke whole (accounts/tokens.py).
+    "TOKEN_OBTAIN_SERIALIZER": "accounts.serializers.LoginSerializer",
+    "TOKEN_REFRESH_SERIALIZER": "accounts.serializers.RefreshSerializer",
 }
 
-# Failed logins allowed per account and per client address before 429, over LOGIN_FAILURE_WINDOW.
-LOGIN_FAILURES_PER_ACCOUNT = int(os.environ.get("LOGIN_FAILURES_PER_ACCOUNT", "5"))
+# Failed logins allowed before 429, over LOGIN_FAILURE_WINDOW (accounts/throttling.py): per account and
+# client pair; per address across accounts and per account across addresses, both skipped for a client
+# that logged in to that account before (its address, or the signed device cookie of its browser).
+LOGIN_FAILURES_PER_PAIR = int(os.environ.get("LOGIN_FAILURES_PER_PAIR", "5"))
 LOGIN_FAILURES_PER_ADDRESS = int(os.environ.get("LOGIN_FAILURES_PER_ADDRESS", "20"))
+LOGIN_FAILURES_PER_ACCOUNT = int(os.environ.get("LOGIN_FAILURES_PER_ACCOUNT", "50"))
 LOGIN_FAILURE_WINDOW = env_duration("LOGIN_FAILURE_WINDOW", "15m")
+LOGIN_KNOWN_ADDRESS_LIFETIME = env_duration("LOGIN_KNOWN_ADDRESS_LIFETIME", "30d")
+LOGIN_KNOWN_DEVICE_LIFETIME = env_duration("LOGIN_KNOWN_DEVICE_LIFETIME", "180d")
+# Registrations per client address over REGISTRATION_WINDOW: bounds sign-up spam and email probing.
+REGISTRATIONS_PER_ADDRESS = int(os.environ.get("REGISTRATIONS_PER_ADDRESS", "10"))
+REGISTRATION_WINDOW = env_duration("REGISTRATION_WINDOW", "1h")
+# The header a trusted reverse proxy sets to the client's address (e.g. X-Forwarded-For), and how many
+# trusted proxies append to it. Off by default: a header any client can send must not be believed.
+TRUSTED_PROXY_HEADER = os.environ.get("TRUSTED_PROXY_HEADER", "").strip()
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "1"))
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Smart Market API",

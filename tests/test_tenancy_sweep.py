@@ -16,7 +16,7 @@ import pytest
 from django.apps import apps
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from accounts.models import Membership, Role
+from accounts.models import Invitation, Membership, Role
 from apps.forecasting.models import ForecastRun, ProductForecast
 from data.models import UploadRecord
 from data.services import StockChange, alerts_sync, stock_apply
@@ -30,6 +30,8 @@ from tests.factories import (
 )
 
 PUBLIC = {"auth-register", "auth-login", "auth-refresh", "health", "schema", "docs"}
+# Routes about the caller, not a business: they ignore X-Business-ID, and another user's record is a 404.
+USER_SCOPED = {"auth-me", "auth-logout", "invitation-list", "invitation-accept", "invitation-decline"}
 MARKER = "ALPHASECRET"
 
 
@@ -62,6 +64,13 @@ def build_first_business() -> Tenant:
         "alert": product.alerts.get(),
         "movement": product.movements.get(),
         "membership": Membership.objects.get(business=business, user=owner),
+        # Sent to someone who is not the intruder: theirs to accept, nobody else's.
+        "invitation": Invitation.objects.create(
+            business=business,
+            email=f"{MARKER.lower()}-invitee@example.com",
+            role=Role.MANAGER,
+            invited_by=owner,
+        ),
     }
     records["upload"] = UploadRecord.objects.for_business(business).create(
         business=business,
@@ -92,6 +101,9 @@ ROUTES: dict = {
     "auth-me": None,
     "members": None,
     "member-detail": lambda records: {"pk": records["membership"].pk},
+    "invitation-list": None,
+    "invitation-accept": lambda records: {"pk": records["invitation"].pk},
+    "invitation-decline": lambda records: {"pk": records["invitation"].pk},
     "inventory-report": None,
     "inventory-adjust-stock": None,
     "product-list": None,
@@ -228,13 +240,38 @@ def test_naming_a_business_you_are_not_in_is_403_everywhere():
     before = fingerprint(first.business)
 
     for name, _, methods in api_routes():
-        if name in {"auth-me", "auth-logout"}:  # about the user, not a business
+        if name in USER_SCOPED:  # about the user, not a business
             continue
         path_kwargs = ROUTES[name]
         url = reverse(name, kwargs=path_kwargs(first.records) if path_kwargs else None)
         for method in methods:
             response = call(client, method, url, first.records)
             assert response.status_code == 403, f"{method.upper()} {url} answered {response.status_code}"
+
+    assert fingerprint(first.business) == before
+
+
+@pytest.mark.django_db
+def test_user_scoped_routes_give_another_user_404_on_their_records():
+    first = build_first_business()
+    # A member of the inviting business, even its owner, is not the invited person.
+    members = [first.owner, MembershipFactory(business=first.business, role=Role.VIEWER).user]
+    stranger = MembershipFactory(role=Role.OWNER).user
+    before = fingerprint(first.business)
+
+    for user in [*members, stranger]:
+        for business in (None, first.business):
+            client = auth_client(user, business)
+            for name, _, methods in api_routes():
+                if name not in USER_SCOPED or not ROUTES[name]:
+                    continue
+                url = reverse(name, kwargs=ROUTES[name](first.records))
+                for method in methods:
+                    response = call(client, method, url, first.records)
+                    assert response.status_code == 404, (
+                        f"{method.upper()} {url} answered {response.status_code}"
+                    )
+            assert MARKER.lower() not in client.get(reverse("invitation-list")).content.decode().lower()
 
     assert fingerprint(first.business) == before
 
@@ -247,7 +284,7 @@ def test_a_viewer_is_refused_every_write():
     before = fingerprint(first.business)
 
     for name, _, methods in api_routes():
-        if name in {"auth-me", "auth-logout"}:
+        if name in USER_SCOPED:
             continue
         path_kwargs = ROUTES[name]
         url = reverse(name, kwargs=path_kwargs(first.records) if path_kwargs else None)
