@@ -466,7 +466,8 @@ def campaign_situations(
     )
     rows: list[tuple[str, dict, str]] = []  # (key, plan row, urgency)
 
-    rising = _rising_products(business, forecasts, today)
+    marked_down = {situation.product_id for situation in markdowns}
+    rising = [f for f in _rising_products(business, forecasts, today) if f.product_id not in marked_down]
     buyers = _buyer_segments(business, [s.product_id for s in markdowns] + [f.product_id for f in rising])
 
     def audience(product_id: int) -> tuple[str, int]:
