@@ -9,7 +9,8 @@ regression compares like with like:
 * sale lines are grouped into **cells**: one product, one week, one channel (``identified`` customer or
   anonymous) and one quantity tier (the line's size, ``QUANTITY_TIERS``);
 * per cell, ``units`` (the sum of quantities) and ``price`` (the unit-weighted average unit price);
-* ordinary least squares, per product:
+* least squares, per product, each kind of sale weighted by the inverse of its residual variance
+  (feasible weighted least squares: a first unweighted fit gives the variances):
   ``log(units) = a[channel, tier] + elasticity * log(price) + trend * weeks``,
   the fixed effects ``a`` absorbing every constant difference between kinds of sale, a linear trend
   absorbing steady growth or decline, so that the elasticity is identified only by a comparable kind
@@ -124,7 +125,12 @@ def estimate_product(product_id: int, cells: pd.DataFrame) -> Elasticity:
         return Elasticity(
             product_id, THIN, "Too few observations for the number of kinds of sale compared.", **facts
         )
-    fit = sm.OLS(np.log(cells["units"].to_numpy(float)), design).fit(cov_type="HC1")
+    log_units = np.log(cells["units"].to_numpy(float))
+    # Kinds of sale differ in how noisy they are (a few bulk lines a week against hundreds of single
+    # ones): weight each kind by the inverse of its residual variance from a first, unweighted fit.
+    residuals = pd.Series(sm.OLS(log_units, design).fit().resid).groupby(kind.to_numpy())
+    variance = residuals.transform(lambda values: max(float(np.mean(values**2)), 1e-4)).to_numpy()
+    fit = sm.WLS(log_units, design, weights=1.0 / variance).fit(cov_type="HC1")
     estimate = float(fit.params[0])
     lower, upper = (float(value) for value in fit.conf_int(alpha=1 - CONFIDENCE)[0])
     figures = {"elasticity": estimate, "lower": lower, "upper": upper, **facts}

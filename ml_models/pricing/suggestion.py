@@ -10,8 +10,9 @@ which is only trusted near the prices seen, hence the bounds:
   ========================  =========================================
   price                     endings
   ========================  =========================================
-  under 1                   .x5 or .x9 (0.45, 0.49)
-  1 to under 20             .49, .95 or .99 (4.49, 4.95, 4.99)
+  under 2                   .x5 or .x9 (0.45, 0.49, 1.15, 1.19)
+  2 to under 10             .29, .49, .79, .95 or .99 (4.29, 4.49, 4.79, 4.95, 4.99)
+  10 to under 20            .49, .95 or .99 (12.49, 12.95, 12.99)
   20 to under 100           .99 or whole (24.99, 25.00)
   100 and above             whole amounts ending in 0, 5 or 9 (125, 129, 130)
   ========================  =========================================
@@ -40,8 +41,10 @@ class PriceSuggestion:
 
 def _endings(whole: int) -> list[int]:
     """Printable cents for prices whose whole part is ``whole`` (see the module table)."""
-    if whole < 1:
-        return [cents for cents in range(5, 100, 10)] + [cents for cents in range(9, 100, 10)]
+    if whole < 2:
+        return [*range(5, 100, 10), *range(9, 100, 10)]
+    if whole < 10:
+        return [29, 49, 79, 95, 99]
     if whole < 20:
         return [49, 95, 99]
     if whole < 100:
@@ -54,7 +57,7 @@ def printable_prices(low: float, high: float) -> list[float]:
     if high < low or high <= 0:
         return []
     prices = []
-    for whole in range(max(int(math.floor(low)), 0), int(math.floor(high)) + 1):
+    for whole in range(max(math.floor(low), 0), math.floor(high) + 1):
         for cents in _endings(whole):
             price_cents = whole * 100 + cents
             if low * 100 - 1e-6 <= price_cents <= high * 100 + 1e-6 and price_cents > 0:

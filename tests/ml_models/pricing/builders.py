@@ -20,7 +20,7 @@ KINDS = (
 )
 
 
-def list_price_path(days: pd.DatetimeIndex, *, reference: float, rng, spread: float = 0.25) -> np.ndarray:
+def list_price_path(days: pd.DatetimeIndex, *, reference: float, rng, spread: float = 0.3) -> np.ndarray:
     """A list price that jumps to a new level every 3 to 5 weeks, within ``reference`` ± ``spread``."""
     prices = np.empty(len(days))
     day = 0
