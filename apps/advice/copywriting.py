@@ -110,7 +110,10 @@ def rewrite_problems(
     text = "\n".join(rewrite[name] for name in FIELDS)
     invented = _numbers(text) - allowed_numbers(plan, template, business_name)
     if invented:
-        problems.append("it states figures the plan does not hold: " + ", ".join(sorted(format(value, "f") for value in invented)))
+        problems.append(
+            "it states figures the plan does not hold: "
+            + ", ".join(sorted(format(value, "f") for value in invented))
+        )
     own = set(wording.SYMBOLS.get(currency, "")) | {currency.lower()}
     marks = {mark.lower() for mark in CURRENCY_MARKS.findall(text)} - own
     template_marks = {mark.lower() for mark in CURRENCY_MARKS.findall("\n".join(template.values()))}

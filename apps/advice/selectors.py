@@ -206,8 +206,9 @@ def markdown_situations(
             kind=Kind.MARKDOWN,
             title=f"Mark down {product.name}",
             reason=(
-                f"{product.stock_quantity:,} on hand, {forecast.predicted_90:,.0f} expected to sell in the next "
-                f"90 days: about {excess:,} more than needed, {wording.money(cash, currency)} tied up at {basis}."
+                f"{product.stock_quantity:,} on hand, {forecast.predicted_90:,.0f} expected to sell in the "
+                f"next 90 days: about {excess:,} more than needed, {wording.money(cash, currency)} tied up "
+                f"at {basis}."
             ),
             urgency=Urgency.MEDIUM if cash >= 500 else Urgency.LOW,
             product_id=product.pk,
@@ -265,7 +266,8 @@ def win_back_situations(*, targets: list[Customer], today: date | None, currency
     for customer in targets:
         back = expected_back(customer)
         who = customer.name or customer.email or customer.external_id
-        spent = f"Spent {wording.money(customer.monetary, currency)} over {wording.count(customer.frequency, 'order')}"
+        orders = wording.count(customer.frequency, "order")
+        spent = f"Spent {wording.money(customer.monetary, currency)} over {orders}"
         if back is not None:
             late = f", {(today - back).days} days ago" if today and today > back else ""
             timing = f"; expected back by {wording.day(back)}{late}"
@@ -277,8 +279,8 @@ def win_back_situations(*, targets: list[Customer], today: date | None, currency
                 kind=Kind.WIN_BACK,
                 title=f"Win back {who} ({customer.segment.replace('_', ' ')})",
                 reason=(
-                    f"{spent}{timing}. Worth about {wording.money(customer.predicted_clv, currency)} over the "
-                    f"next 12 months if they return"
+                    f"{spent}{timing}. Worth about {wording.money(customer.predicted_clv, currency)} over "
+                    f"the next 12 months if they return"
                     + (
                         f" (churn probability {customer.churn_probability:.0%})."
                         if customer.churn_probability is not None
@@ -326,8 +328,9 @@ def price_change_situations(*, business, currency: str) -> list[Situation]:
                 kind=Kind.PRICE_CHANGE,
                 title=f"{'Raise' if up else 'Lower'} the price of {product.name}",
                 reason=(
-                    f"Elasticity {suggestion.elasticity:.2f} (95% interval {suggestion.elasticity_lower:.2f} to "
-                    f"{suggestion.elasticity_upper:.2f}, from {suggestion.weeks} weeks of price changes): "
+                    f"Elasticity {suggestion.elasticity:.2f} (95% interval "
+                    f"{suggestion.elasticity_lower:.2f} to {suggestion.elasticity_upper:.2f}, from "
+                    f"{suggestion.weeks} weeks of price changes): "
                     f"{wording.money(suggestion.current_price, currency)} → "
                     f"{wording.money(suggestion.suggested_price, currency)} is expected to change "
                     f"{gains} over {suggestion.horizon_days} days."
@@ -432,7 +435,10 @@ def _plan_reason(row: dict, currency: str) -> str:
             f"({wording.money(row['cash_tied_up'], currency)} tied up). {off}{margin}"
         )
         if row["expected_extra_units"] is not None:
-            why += f"; at elasticity {row['elasticity']:.2f} about {row['expected_extra_units']:,.0f} more should sell in {CLEARANCE_DAYS} days"
+            why += (
+                f"; at elasticity {row['elasticity']:.2f} about {row['expected_extra_units']:,.0f} more "
+                f"should sell in {CLEARANCE_DAYS} days"
+            )
         else:
             why += " as a trial: no measured price response yet"
         return why + "."
@@ -442,8 +448,8 @@ def _plan_reason(row: dict, currency: str) -> str:
             f"{wording.money(row['value_at_stake'], currency)} over 12 months. {off}{margin}."
         )
     return (
-        f"Forecast {row['expected_30_days']:,.0f} units in the next 30 days against {row['last_30_days']:,} in the last 30: "
-        f"demand is rising. {off}: the full margin is kept."
+        f"Forecast {row['expected_30_days']:,.0f} units in the next 30 days against "
+        f"{row['last_30_days']:,} in the last 30: demand is rising. {off}: the full margin is kept."
     )
 
 

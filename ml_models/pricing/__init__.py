@@ -2,7 +2,8 @@
 
 Plain pandas / statsmodels, no Django:
 
-    estimates = estimate_elasticities(lines)   # lines: [product_id, timestamp, quantity, unit_price, identified]
+    # lines: DataFrame[product_id, timestamp, quantity, unit_price, identified]
+    estimates = estimate_elasticities(lines)
     suggestion = suggest_price(current_price=4.95, unit_cost=2.10, elasticity=-0.6, baseline_units=120)
 """
 

@@ -72,7 +72,7 @@ def quantity_tier(quantity: pd.Series) -> pd.Series:
 
 
 def sale_cells(lines: pd.DataFrame) -> pd.DataFrame:
-    """Sale lines → cells ``[product_id, week, channel, tier, units, price]`` (returns and free lines left out).
+    """Sale lines → cells ``[product_id, week, channel, tier, units, price]`` (no returns, no free lines).
 
     ``lines`` has ``LINE_COLUMNS``: ``identified`` says whether the sale named a customer.
     """
@@ -107,14 +107,15 @@ def estimate_product(product_id: int, cells: pd.DataFrame) -> Elasticity:
         return Elasticity(
             product_id,
             THIN,
-            f"Only {weeks} weeks of sales ({len(cells)} comparable groups): at least {MIN_WEEKS} weeks are needed.",
+            f"Only {weeks} weeks of sales ({len(cells)} comparable groups): "
+            f"at least {MIN_WEEKS} weeks are needed.",
             **facts,
         )
     if spread < MIN_PRICE_SPREAD:
         return Elasticity(
             product_id,
             THIN,
-            "The price hardly changed within comparable sales, so there is no evidence of how demand responds.",
+            "The price hardly changed within comparable sales: no evidence of how demand responds.",
             **facts,
         )
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from apps.forecasting.models import ProductForecast
@@ -13,7 +12,7 @@ TODAY = date(2026, 11, 26)
 
 
 def at(day: date, hour: int = 12) -> datetime:
-    return datetime(day.year, day.month, day.day, hour, tzinfo=dt_timezone.utc)
+    return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
 
 
 def sell(product, *, day: date = TODAY, quantity: int = 1, customer=None, unit_price=None):
@@ -53,7 +52,11 @@ def short_product(business, *, stock: int = 14, daily: float = 31 / 7, name: str
 
 def overstocked_product(business, *, stock: int = 1000, daily: float = 1.0, name: str = "Doormat"):
     product = ProductFactory(
-        business=business, name=name, stock_quantity=stock, unit_price=Decimal("10.00"), unit_cost=Decimal("6.00")
+        business=business,
+        name=name,
+        stock_quantity=stock,
+        unit_price=Decimal("10.00"),
+        unit_cost=Decimal("6.00"),
     )
     sell(product)
     forecast(product, daily=daily)
@@ -67,7 +70,9 @@ def dead_product(business, *, stock: int = 50, idle_days: int = 120, name: str =
     return product
 
 
-def slipping_customer(business, *, segment: str = "at_risk", clv: str = "450.00", external_id: str = "C-LAPSING"):
+def slipping_customer(
+    business, *, segment: str = "at_risk", clv: str = "450.00", external_id: str = "C-LAPSING"
+):
     """A customer who used to buy every 21 days and stopped: worth winning back."""
     last = TODAY - timedelta(days=80)
     return CustomerFactory(
@@ -85,4 +90,6 @@ def slipping_customer(business, *, segment: str = "at_risk", clv: str = "450.00"
 
 
 def cheap_customer(business, *, external_id: str = "C-SMALL", clv: str = "5.00", segment: str = "regular"):
-    return CustomerFactory(business=business, external_id=external_id, segment=segment, predicted_clv=Decimal(clv))
+    return CustomerFactory(
+        business=business, external_id=external_id, segment=segment, predicted_clv=Decimal(clv)
+    )

@@ -44,8 +44,12 @@ def test_the_plan_names_the_push_its_audience_and_a_discount_the_figures_justify
 
 
 def test_a_discount_never_eats_the_margin_floor_and_a_measured_elasticity_sizes_it():
-    thin = clearance_discount(price=10.0, cost=8.5, elasticity=None, expected_units=30, excess=100, dead=False)
-    measured = clearance_discount(price=10.0, cost=2.0, elasticity=-2.0, expected_units=100, excess=44, dead=False)
+    thin = clearance_discount(
+        price=10.0, cost=8.5, elasticity=None, expected_units=30, excess=100, dead=False
+    )
+    measured = clearance_discount(
+        price=10.0, cost=2.0, elasticity=-2.0, expected_units=100, excess=44, dead=False
+    )
     dead = clearance_discount(price=10.0, cost=8.5, elasticity=None, expected_units=0, excess=100, dead=True)
 
     assert thin["discount"] == 5  # 10% margin floor: at most 1 - 8.5 / 9 = 5.6%
@@ -79,7 +83,9 @@ def test_copy_follows_the_business_currency(api, business, plan):
     business.save(update_fields=["currency"])
     recommendations_refresh(business=business)
 
-    copy = api.post("/api/data/campaigns/generate/", {"id": plan["clear_overstock"]["id"]}, format="json").json()
+    copy = api.post(
+        "/api/data/campaigns/generate/", {"id": plan["clear_overstock"]["id"]}, format="json"
+    ).json()
 
     assert "€8.00 instead of €10.00" in copy["email_body"]
 
@@ -109,8 +115,15 @@ class FakeProvider:
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
-                provider.requests.append({"path": self.path, "body": json.loads(self.rfile.read(int(self.headers["Content-Length"])))})
-                answer = {"choices": [{"message": {"role": "assistant", "content": json.dumps(provider.rewrite)}}]}
+                provider.requests.append(
+                    {
+                        "path": self.path,
+                        "body": json.loads(self.rfile.read(int(self.headers["Content-Length"]))),
+                    }
+                )
+                answer = {
+                    "choices": [{"message": {"role": "assistant", "content": json.dumps(provider.rewrite)}}]
+                }
                 data = json.dumps(answer).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
@@ -165,7 +178,11 @@ def test_a_faithful_rewrite_is_used(api, plan, provider):
     ("rewrite", "problem"),
     [
         (
-            {"email_subject": "Half price Doormat!", "email_body": "50% off today.", "sms_text": "50% off Doormat"},
+            {
+                "email_subject": "Half price Doormat!",
+                "email_body": "50% off today.",
+                "sms_text": "50% off Doormat",
+            },
             "figures the plan does not hold: 50",
         ),
         (
@@ -173,14 +190,21 @@ def test_a_faithful_rewrite_is_used(api, plan, provider):
             "figures the plan does not hold: 7.5",
         ),
         (
-            {"email_subject": "Doormat deal", "email_body": "20% off, and Welly boots too.", "sms_text": "20% off"},
+            {
+                "email_subject": "Doormat deal",
+                "email_body": "20% off, and Welly boots too.",
+                "sms_text": "20% off",
+            },
             "products the plan does not hold: Welly boots",
         ),
         (
             {"email_subject": "Doormat deal", "email_body": "20% off, now $8.00.", "sms_text": "20% off"},
             "another currency: $",
         ),
-        ({"email_subject": "Doormat", "email_body": "20% off", "sms_text": "20% off " + "x" * 160}, "the SMS is"),
+        (
+            {"email_subject": "Doormat", "email_body": "20% off", "sms_text": "20% off " + "x" * 160},
+            "the SMS is",
+        ),
         ({"email_subject": "Doormat"}, "did not return"),
     ],
 )

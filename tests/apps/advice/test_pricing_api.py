@@ -37,9 +37,13 @@ def load_lines(business, products: dict, lines) -> None:
 @pytest.fixture
 def priced(business):
     products = {
-        1: ProductFactory(business=business, sku="ELASTIC", unit_price=Decimal("5.00"), unit_cost=Decimal("1.50")),
+        1: ProductFactory(
+            business=business, sku="ELASTIC", unit_price=Decimal("5.00"), unit_cost=Decimal("1.50")
+        ),
         2: ProductFactory(business=business, sku="INELASTIC", unit_price=Decimal("5.00"), unit_cost=None),
-        3: ProductFactory(business=business, sku="ONE-PRICE", unit_price=Decimal("5.00"), unit_cost=Decimal("2.00")),
+        3: ProductFactory(
+            business=business, sku="ONE-PRICE", unit_price=Decimal("5.00"), unit_cost=Decimal("2.00")
+        ),
     }
     load_lines(business, products, synthetic_lines({1: -2.0, 2: -0.5, 3: -1.0}, fixed_price={3}, scale=0.5))
     price_suggestions_refresh(business=business)
@@ -84,4 +88,7 @@ def test_a_refresh_replaces_the_estimates_and_another_business_sees_none(api, bu
     stranger = MembershipFactory()
 
     assert api.get("/api/data/pricing-suggestions/").json()["count"] == 3
-    assert auth_client(stranger.user, stranger.business).get("/api/data/pricing-suggestions/").json()["count"] == 0
+    assert (
+        auth_client(stranger.user, stranger.business).get("/api/data/pricing-suggestions/").json()["count"]
+        == 0
+    )

@@ -207,7 +207,12 @@ def test_a_done_recommendation_stays_done_then_returns_only_when_the_situation_r
     recommendations_refresh(business=business)
     row = only(business, kind="reorder")
     services_patch = auth_client(MembershipFactory(business=business, role="manager").user, business)
-    assert services_patch.patch(f"/api/data/recommendations/{row.pk}/", {"status": "done"}, format="json").status_code == 200
+    assert (
+        services_patch.patch(
+            f"/api/data/recommendations/{row.pk}/", {"status": "done"}, format="json"
+        ).status_code
+        == 200
+    )
 
     recommendations_refresh(business=business)  # the order has not arrived yet: still short
     assert Recommendation.objects.for_business(business).get(pk=row.pk).status == "done"
@@ -230,7 +235,9 @@ def test_a_snoozed_recommendation_leaves_the_feed_until_its_date(api, business):
     row = only(business, kind="reorder")
     until = timezone.localdate() + timedelta(days=3)
 
-    response = api.patch(f"/api/data/recommendations/{row.pk}/", {"snooze_until": until.isoformat()}, format="json")
+    response = api.patch(
+        f"/api/data/recommendations/{row.pk}/", {"snooze_until": until.isoformat()}, format="json"
+    )
 
     assert response.status_code == 200
     assert response.json()["snooze_until"] == until.isoformat()
@@ -289,7 +296,10 @@ def test_another_business_sees_none_of_it(business):
 
     assert stranger.get("/api/data/recommendations/").json()["count"] == 0
     assert stranger.get(f"/api/data/recommendations/{row.pk}/").status_code == 404
-    assert stranger.patch(f"/api/data/recommendations/{row.pk}/", {"status": "done"}, format="json").status_code == 404
+    assert (
+        stranger.patch(f"/api/data/recommendations/{row.pk}/", {"status": "done"}, format="json").status_code
+        == 404
+    )
     assert stranger.get(f"/api/data/recommendations/?product={row_product.pk}").json()["count"] == 0
     assert Recommendation.objects.for_business(business).get(pk=row.pk).status == "new"
 
@@ -336,5 +346,9 @@ def test_a_rising_product_with_stock_for_it_gets_a_push_without_discount(busines
 
     row = only(business, kind="campaign")
     assert row.figures["objective"] == "grow_rising"
-    assert (row.figures["discount"], row.figures["last_30_days"], row.figures["expected_30_days"]) == (0, 20, 60.0)
+    assert (row.figures["discount"], row.figures["last_30_days"], row.figures["expected_30_days"]) == (
+        0,
+        20,
+        60.0,
+    )
     assert "demand is rising" in row.reason

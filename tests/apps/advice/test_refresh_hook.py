@@ -29,7 +29,9 @@ def test_finished_forecast_and_scoring_runs_queue_a_refresh_and_other_jobs_do_no
     job_finished.send(sender=UploadRecord, job=upload)
     run = ForecastRun.objects.for_business(forecast_shop).create(business=forecast_shop, status="completed")
     job_finished.send(sender=ForecastRun, job=run)
-    scoring = CustomerScoreRun.objects.for_business(scored_shop).create(business=scored_shop, status="completed")
+    scoring = CustomerScoreRun.objects.for_business(scored_shop).create(
+        business=scored_shop, status="completed"
+    )
     job_finished.send(sender=CustomerScoreRun, job=scoring)
 
     wait_until(

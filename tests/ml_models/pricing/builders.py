@@ -40,7 +40,7 @@ def synthetic_lines(
     scale: float = 1.0,
     fixed_price: set[int] = frozenset(),
 ) -> pd.DataFrame:
-    """Sale lines ``[product_id, timestamp, quantity, unit_price, identified]`` for ``{product_id: elasticity}``.
+    """Sale lines ``[product_id, timestamp, quantity, unit_price, identified]``, ``{product_id: elasticity}``.
 
     Products in ``fixed_price`` are always sold at the reference list price. ``scale`` multiplies every
     rate (a smaller business).
