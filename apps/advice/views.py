@@ -29,7 +29,10 @@ class RecommendationViewSet(
     model = Recommendation
 
     def get_tenant_queryset(self, business):
-        return selectors.recommendation_list(business=business)
+        if self.action == "list":
+            return selectors.recommendation_list(business=business)
+        # One by id: snoozed and resolved ones too, so a snooze can be lifted.
+        return Recommendation.objects.for_business(business).select_related("product")
 
     @extend_schema(request=RecommendationUpdateSerializer, responses=RecommendationSerializer)
     def partial_update(self, request, pk=None):

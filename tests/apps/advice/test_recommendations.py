@@ -352,3 +352,16 @@ def test_a_rising_product_with_stock_for_it_gets_a_push_without_discount(busines
         60.0,
     )
     assert "demand is rising" in row.reason
+
+
+def test_a_snooze_can_be_lifted(api, business):
+    short_product(business)
+    recommendations_refresh(business=business)
+    row = only(business, kind="reorder")
+    url = f"/api/data/recommendations/{row.pk}/"
+    api.patch(url, {"snooze_until": (timezone.localdate() + timedelta(days=3)).isoformat()}, format="json")
+
+    response = api.patch(url, {"snooze_until": None}, format="json")
+
+    assert (response.status_code, response.json()["snooze_until"]) == (200, None)
+    assert [item["id"] for item in api.get("/api/data/recommendations/").json()["results"]] == [row.pk]
