@@ -198,6 +198,8 @@ SPECTACULAR_SETTINGS = {
         "UploadKindEnum": "data.models.UploadRecord.Kind",
         "RecommendationKindEnum": "data.models.Recommendation.Kind",
         "JobStatusEnum": "project.common.models.JobStatus",
+        # Urgency and churn risk are the same three levels.
+        "LevelEnum": "data.models.Recommendation.Urgency",
     },
 }
 
