@@ -20,7 +20,7 @@ def test_finished_forecast_and_scoring_runs_queue_a_refresh_and_other_jobs_do_no
     slipping_customer(scored_shop)
     short_product(idle_shop)
     ProductFactory(business=scored_shop)
-    start_worker()
+    start_worker(timeout=300)
 
     # A failed run and a job of another kind change nothing the advice is made of.
     failed = ForecastRun.objects.for_business(idle_shop).create(business=idle_shop, status="failed")
