@@ -90,7 +90,7 @@ class StockAlertAdmin(admin.ModelAdmin):
 class RecommendationAdmin(admin.ModelAdmin):
     list_display = ["title", "business", "kind", "urgency", "status", "created_at"]
     list_filter = ["business", "kind", "status", "urgency"]
-    raw_id_fields = ["product"]
+    raw_id_fields = ["product", "customer"]
 
 
 @admin.register(ReceiptUploadRecord)

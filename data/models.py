@@ -237,6 +237,15 @@ class StockAlert(TenantModel):
 
 
 class Recommendation(TenantModel):
+    """One piece of advice about one situation (a product to reorder, a customer to win back, ...).
+
+    ``situation_key`` names the situation (``reorder:product:12``): unique per business, so a refresh
+    updates the standing row in place instead of raising the advice again. ``figures`` are the numbers
+    behind it; ``dismissed_figures`` keeps them as they were when it was dismissed, so a refresh can tell
+    a material change from noise. ``resolved_at`` is set while the situation no longer holds. The
+    lifecycle rules live in ``apps.advice.lifecycle``.
+    """
+
     class Kind(models.TextChoices):
         REORDER = "reorder"
         MARKDOWN = "markdown"
@@ -262,9 +271,29 @@ class Recommendation(TenantModel):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEW)
     product = models.ForeignKey(Product, on_delete=models.CASCADE, null=True, blank=True)
     segment = models.CharField(max_length=16, blank=True, default="")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, null=True, blank=True)
+    situation_key = models.CharField(max_length=160)
+    figures = models.JSONField(default=dict, blank=True)
+    dismissed_figures = models.JSONField(default=dict, blank=True)
+    snooze_until = models.DateField(null=True, blank=True)
+    seen_at = models.DateTimeField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    dismissed_at = models.DateTimeField(null=True, blank=True)
+    refreshed_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a refresh last found the situation gone (None: it stands)"
+    )
 
     class Meta(TenantModel.Meta):
+        constraints = [
+            models.UniqueConstraint(
+                fields=["business", "situation_key"], name="recommendation_one_per_situation"
+            )
+        ]
         indexes = [models.Index(fields=["business", "status", "kind"], name="recommendation_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.title} ({self.status})"
 
 
 def upload_path(instance, filename: str) -> str:

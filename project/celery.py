@@ -15,6 +15,7 @@ app.conf.task_routes = {
     "data.tasks.*": {"queue": "ingestion"},
     "apps.forecasting.tasks.*": {"queue": "ml"},
     "apps.churn.tasks.*": {"queue": "ml"},
+    "apps.advice.tasks.*": {"queue": "ml"},
 }
 app.conf.beat_schedule = {
     "requeue-stuck-uploads": {"task": "data.tasks.uploads_requeue_stuck", "schedule": crontab(minute="*/5")},

@@ -55,6 +55,12 @@ FRONTEND_URL = os.environ.get("FRONTEND_URL", "http://localhost:3000")
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", FRONTEND_URL)
 CSRF_TRUSTED_ORIGINS = CORS_ALLOWED_ORIGINS
 OCR_PROVIDER_URL = os.environ.get("OCR_PROVIDER_URL", "")
+# Campaign copy: an optional OpenAI-compatible chat-completions endpoint may rewrite the built-in
+# templates (its output is checked against the plan); unset, the templates are used as they are.
+ADVICE_LLM_URL = os.environ.get("ADVICE_LLM_URL", "").rstrip("/")
+ADVICE_LLM_MODEL = os.environ.get("ADVICE_LLM_MODEL", "gpt-4o-mini")
+ADVICE_LLM_API_KEY = os.environ.get("ADVICE_LLM_API_KEY", "")
+ADVICE_LLM_TIMEOUT_SECONDS = float(os.environ.get("ADVICE_LLM_TIMEOUT_SECONDS", "10"))
 
 INSTALLED_APPS = [
     "accounts.apps.AdminConfig",  # django.contrib.admin, with the throttled login
@@ -75,6 +81,7 @@ INSTALLED_APPS = [
     "data",
     "apps.churn",
     "apps.forecasting",
+    "apps.advice",
 ]
 
 MIDDLEWARE = [
@@ -214,6 +221,8 @@ SPECTACULAR_SETTINGS = {
         "UploadKindEnum": "data.models.UploadRecord.Kind",
         "RecommendationKindEnum": "data.models.Recommendation.Kind",
         "JobStatusEnum": "project.common.models.JobStatus",
+        # Urgency and churn risk are the same three levels.
+        "LevelEnum": "data.models.Recommendation.Urgency",
     },
 }
 

@@ -48,20 +48,21 @@ def start_worker(django_db_blocker, tmp_path):
 
     Use with ``django_db(transaction=True)`` so the worker sees committed rows. Keyword arguments are
     environment variables for the worker (e.g. ``UPLOAD_CHUNK_ROWS="500"``); ``purge=False`` keeps
-    what is queued already.
+    what is queued already; ``timeout`` is how long the worker may take to answer (a loaded machine
+    needs more than the default minute).
     """
     from project.celery import app
     from tests.worker import WorkerProcess
 
     workers = []
 
-    def start(purge: bool = True, **env):
+    def start(purge: bool = True, timeout: float = 60, **env):
         with django_db_blocker.unblock():
             if purge:  # messages left by earlier tests name rows that no longer exist
                 app.control.purge()
             worker = WorkerProcess(log_path=tmp_path / f"worker-{len(workers)}.log", extra_env=env)
             workers.append(worker)
-            return worker.start()
+            return worker.start(timeout=timeout)
 
     yield start
     for worker in workers:

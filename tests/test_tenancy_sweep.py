@@ -17,8 +17,9 @@ from django.apps import apps
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.models import Invitation, Membership, Role
+from apps.advice.models import PriceSuggestion
 from apps.forecasting.models import ForecastRun, ProductForecast
-from data.models import UploadRecord
+from data.models import Recommendation, UploadRecord
 from data.services import StockChange, alerts_sync, stock_apply
 from tests.conftest import auth_client
 from tests.factories import (
@@ -92,6 +93,41 @@ def build_first_business() -> Tenant:
         first_date=date(2024, 1, 2),
         points=[[1.0, 0.0, 2.0]] * 90,
     )
+    records["recommendation"] = Recommendation.objects.for_business(business).create(
+        business=business,
+        kind=Recommendation.Kind.REORDER,
+        situation_key=f"reorder:product:{product.pk}",
+        title=f"Reorder {MARKER} widget",
+        reason=MARKER,
+        product=product,
+        figures={"order_quantity": 5, "stockout_date": None},
+    )
+    records["campaign"] = Recommendation.objects.for_business(business).create(
+        business=business,
+        kind=Recommendation.Kind.CAMPAIGN,
+        situation_key=f"campaign:grow_rising:product:{product.pk}",
+        title=f"Campaign: push {MARKER} widget",
+        reason=MARKER,
+        product=product,
+        segment="loyal",
+        figures={
+            "product": product.pk,
+            "product_name": product.name,
+            "objective": "grow_rising",
+            "target_segment": "loyal",
+            "segment_size": 1,
+            "current_price": 10.0,
+            "discount": 0,
+            "margin_left": None,
+        },
+    )
+    PriceSuggestion.objects.for_business(business).create(
+        business=business,
+        product=product,
+        verdict="insufficient_evidence",
+        reason=MARKER,
+        current_price=product.unit_price,
+    )
     return Tenant(business=business, owner=owner, records=records)
 
 
@@ -130,6 +166,11 @@ ROUTES: dict = {
     "forecast-run-list": None,
     "forecast-run-detail": lambda records: {"pk": records["forecast_run"].pk},
     "forecast-detail": lambda records: {"product_id": records["product"].pk},
+    "recommendation-list": None,
+    "recommendation-detail": lambda records: {"pk": records["recommendation"].pk},
+    "pricing-suggestion-list": None,
+    "campaign-plan": None,
+    "campaign-generate": None,
 }
 
 
@@ -188,6 +229,7 @@ def body_with_foreign_ids(records) -> dict:
         "email": "nobody-here@example.com",
         "role": "viewer",
         "status": "dismissed",
+        "id": records["campaign"].pk,
         "refresh": "not-a-token",
         "business": records["product"].business_id,
     }
