@@ -21,6 +21,7 @@ from accounts.models import Business
 from data.models import (
     Customer,
     Product,
+    ReceiptUploadRecord,
     StockAlert,
     StockMovement,
     Transaction,
@@ -148,3 +149,7 @@ def uploads_status_all() -> dict:
             else None
         ),
     }
+
+
+def receipt_list(*, business: Business) -> QuerySet[ReceiptUploadRecord]:
+    return ReceiptUploadRecord.objects.for_business(business).order_by("-created_at", "-pk")
