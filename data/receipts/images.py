@@ -24,7 +24,9 @@ from project.common.exceptions import ApplicationError, PayloadTooLarge
 Image.MAX_IMAGE_PIXELS = settings.RECEIPT_MAX_PIXELS
 ImageFile.LOAD_TRUNCATED_IMAGES = False
 
-# Pillow format name → the format it is stored in. Phones write multi-picture JPEGs (MPO).
+# The parsers Pillow may try: no other format's code ever sees an upload.
+PARSERS = ["JPEG", "PNG", "WEBP"]
+# Pillow's format name → the format stored. Phones write multi-picture JPEGs (MPO), read by the JPEG parser.
 ACCEPTED_FORMATS = {"JPEG": "JPEG", "MPO": "JPEG", "PNG": "PNG", "WEBP": "WEBP"}
 EXTENSIONS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}
 
@@ -76,7 +78,7 @@ def receipt_image_check(file) -> CheckedImage:
         with warnings.catch_warnings():
             # Pillow only warns between its limit and twice its limit: make that a refusal too.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(file, formats=list(ACCEPTED_FORMATS))
+            image = Image.open(file, formats=PARSERS)
             if image.format not in ACCEPTED_FORMATS:
                 raise ImageRejected("The file must be a JPEG, PNG or WebP image.")
             if image.width * image.height > settings.RECEIPT_MAX_PIXELS:
@@ -194,7 +196,11 @@ class Prepared:
 
 
 def image_prepare_for_ocr(
-    path_or_file, *, target_height: float = TARGET_CAPITAL_HEIGHT, deskew: bool = True
+    path_or_file,
+    *,
+    target_height: float = TARGET_CAPITAL_HEIGHT,
+    deskew: bool = True,
+    stretch_contrast: bool = True,
 ) -> Prepared:
     """The stored image as Tesseract reads it best: grey, scaled so a capital letter is about
     ``target_height`` pixels tall (large scans down, small photos up), and straightened.
@@ -202,11 +208,14 @@ def image_prepare_for_ocr(
     Not thresholded: on real receipts a global (Otsu) threshold loses faint thermal print that
     Tesseract's own adaptive binarisation keeps (see benchmarks/receipts/README.md).
     """
-    with Image.open(path_or_file, formats=list(ACCEPTED_FORMATS)) as source:
+    with Image.open(path_or_file, formats=PARSERS) as source:
         width = source.width
         if source.format in ("JPEG", "MPO") and source.width * source.height > DRAFT_ABOVE_PIXELS:
             source.draft("L", (source.width // 2, source.height // 2))
         gray = source.convert("L")
+    if stretch_contrast:
+        # Faded thermal print is grey on grey: stretch the darkest and lightest 1% to black and white.
+        gray = ImageOps.autocontrast(gray, cutoff=1)
     scale = gray.width / width
     height = capital_height(gray) if target_height else None
     if height:
