@@ -1,9 +1,10 @@
 """Which catalogue product a receipt line is: by SKU printed on the line, else by a fuzzy name match.
 
-A line is matched only when the evidence is good (an exact SKU, or a name scoring at least
-``RECEIPT_MATCH_MIN_SCORE`` with rapidfuzz's WRatio, which copes with the abbreviated, truncated names
-tills print: "CHEESE LE" for "Cheese Lemon Tart"); otherwise it is left unmatched for the merchant to
-pick, because a wrong product silently moves the wrong stock.
+A line is matched only when the evidence is good: an exact SKU, or a name scoring at least
+``RECEIPT_MATCH_MIN_SCORE`` with rapidfuzz's ``token_set_ratio`` (word order and case do not matter, a
+clipped last word still scores: "CHEESE LEMON TAR" is "Cheese Lemon Tart"). Not ``WRatio``: its partial
+scores call any two names sharing one word a match ("CHEESE PUFF" would be "Cheese Lemon Tart"), and
+a wrong product silently moves the wrong stock; an unmatched line is left for the merchant to pick.
 """
 
 import re
@@ -41,7 +42,7 @@ def products_match(*, business, descriptions: Sequence[str]) -> list[ProductMatc
         found = process.extractOne(
             description,
             names,
-            scorer=fuzz.WRatio,
+            scorer=fuzz.token_set_ratio,
             processor=utils.default_process,
             score_cutoff=settings.RECEIPT_MATCH_MIN_SCORE,
         )
