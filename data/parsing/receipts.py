@@ -183,10 +183,22 @@ _AMOUNT = re.compile(
 )
 
 
+# OCR's usual slips inside figures: letters for digits ("9.0O", "l2.50") and a lost decimal point
+# after a currency ("RM 64 13").
+_FIGURE_WITH_LETTERS = re.compile(r"(?<![A-Za-z\d])(?=[OoIl|]*\d)[\dOoIl|]+[.,][\dOoIl|]{2}(?![A-Za-z\d])")
+_LOST_POINT = re.compile(r"\b(RM|MYR)\s?(\d{1,6}) (\d{2})\b(?![.,]?\d)", re.IGNORECASE)
+_DIGIT_FOR = str.maketrans("OoIl|", "00111")
+
+
+def _figures_mended(line: str) -> str:
+    line = _FIGURE_WITH_LETTERS.sub(lambda match: match[0].translate(_DIGIT_FOR), line)
+    return _LOST_POINT.sub(r"\1 \2.\3", line)
+
+
 def amounts(line: str) -> list[Decimal]:
     """The money amounts on a line, left to right (``RM 3.30``, ``-0.02``, ``7,838.80``, ``9,00``)."""
     found = []
-    for match in _AMOUNT.finditer(line):
+    for match in _AMOUNT.finditer(_figures_mended(line)):
         number = match["number"]
         if "," in number and "." not in number:
             number = number.replace(",", ".")
@@ -376,6 +388,13 @@ def _find_total(parsed: ParsedReceipt, lines: Sequence[str], items: Sequence[Lin
             parsed.notes.append("No total read.")
         return
     best = max(candidates.values(), key=lambda candidate: (candidate.score, candidate.line))
+    # A rounding printed after the total applies to it; when the rounded figure was not read, add it.
+    after = [
+        value for index, _, value in _labelled(lines, _ROUNDING) if index > best.line and 0 < abs(value) < 1
+    ]
+    if after and best.value + after[0] not in candidates:
+        parsed.notes.append(f"The total {best.value} is followed by a rounding of {after[0]}: added.")
+        best = _Candidate(best.value + after[0], best.line, best.score, [*best.reasons, "rounding after it"])
     parsed.total = best.value.quantize(CENT)
     corroborations = len(set(evidence.get(best.value, [])))
     parsed.confidence["total"] = round(min(1.0, 0.6 + 0.2 * corroborations), 2)
