@@ -1,3 +1,5 @@
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from data.models import (
@@ -255,6 +257,14 @@ class UploadAcceptedSerializer(serializers.Serializer):
     status = serializers.CharField()
 
 
+@extend_schema_field(OpenApiTypes.INT)
+class ProductIdField(TenantPrimaryKeyRelatedField):
+    """A product id of the caller's business, in a serializer without a model to say its type."""
+
+    def __init__(self, **kwargs):
+        super().__init__(Product, **kwargs)
+
+
 class ReceiptLineItemSerializer(serializers.Serializer):
     """A receipt line as the merchant edits it; ``product`` is one of the business's products or null."""
 
@@ -264,7 +274,7 @@ class ReceiptLineItemSerializer(serializers.Serializer):
     )
     unit_price = serializers.DecimalField(max_digits=14, decimal_places=4, min_value=0, max_value=MAX_PRICE)
     total = serializers.DecimalField(max_digits=14, decimal_places=2, required=False, allow_null=True)
-    product = TenantPrimaryKeyRelatedField(Product, required=False, allow_null=True)
+    product = ProductIdField(required=False, allow_null=True)
 
     def validate_quantity(self, value):
         if value == 0:
