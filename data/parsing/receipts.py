@@ -727,6 +727,8 @@ def _item_from_line(line: str, description_lines: Sequence[str]) -> LineItem | N
         if total is None or total <= 0:
             return None
         quantity = Decimal(match["quantity"]) if match["quantity"] else Decimal(1)
+        if quantity == 0:
+            return None  # "0 ..." is a code or a misread, not a quantity of nothing
         unit_price = (total / quantity).quantize(Decimal("0.0001"))
         return LineItem(_clean_description(match["description"]), quantity, unit_price, total, 0.6)
     return None

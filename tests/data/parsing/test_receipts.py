@@ -182,6 +182,13 @@ def test_a_total_that_the_items_do_not_reach_is_noted():
     assert any("items sum to 2.00" in note for note in parsed.notes)
 
 
+def test_a_line_starting_with_zero_is_not_an_item_of_nothing():
+    parsed = receipt_parse(["SHOP LTD", "0 PLASTIC BAG 0.20", "TOTAL 0.20"])
+
+    assert parsed.line_items == []
+    assert parsed.total == Decimal("0.20")
+
+
 def test_nothing_readable_gives_no_fields_and_zero_confidence():
     parsed = receipt_parse(["~~~", "..."])
 
