@@ -13,6 +13,7 @@ from data.models import (
     UploadRecord,
     UploadRowError,
 )
+from data.receipts.services import receipts_retry
 
 
 @admin.register(Product)
@@ -95,8 +96,20 @@ class RecommendationAdmin(admin.ModelAdmin):
 
 @admin.register(ReceiptUploadRecord)
 class ReceiptUploadRecordAdmin(admin.ModelAdmin):
-    list_display = ["id", "business", "status", "merchant", "total", "created_at"]
-    list_filter = ["business", "status"]
+    list_display = ["id", "business", "status", "merchant", "total", "purchased_at", "created_at"]
+    list_filter = ["status", "business"]
+    search_fields = ["merchant", "file_name", "sha256"]
+    list_select_related = ["business"]
+    readonly_fields = [field.name for field in ReceiptUploadRecord._meta.fields]
+    actions = ["retry_failed"]
+
+    @admin.action(description="Retry the selected failed receipts")
+    def retry_failed(self, request, queryset):
+        retried = receipts_retry(receipts=list(queryset.filter(status=ReceiptUploadRecord.Status.FAILED)))
+        self.message_user(request, f"Queued {retried} failed receipt(s) again.", messages.SUCCESS)
+
+    def has_add_permission(self, request):
+        return False
 
 
 class UploadRowErrorInline(admin.TabularInline):

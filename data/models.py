@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import Q
 
 from accounts.tenancy.models import TenantModel
+from project.common.jobs import Job
 from project.common.models import JobStatus
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
@@ -357,28 +358,65 @@ class UploadRowError(models.Model):
         return f"line {self.line}, {self.column or 'row'}: {self.message}"
 
 
-class ReceiptUploadRecord(TenantModel):
-    """A photo of a receipt and the job that reads it."""
+class ReceiptUploadRecord(Job, TenantModel):
+    """A photo or scan of a paper receipt, the job that reads it, and what the merchant confirms.
+
+    PENDING → PROCESSING (OCR on the ``ocr`` queue) → READY (read; the merchant checks and edits it) →
+    CONFIRMED (its sales and stock movements are written, once) or REJECTED. OCR that fails leaves it
+    FAILED with the reason in ``detail``; a retry puts it back to PENDING.
+    """
 
     class Status(models.TextChoices):
-        PENDING = "pending"
-        PROCESSING = "processing"
+        PENDING = JobStatus.PENDING
+        PROCESSING = JobStatus.PROCESSING
         READY = "ready"
-        FAILED = "failed"
+        FAILED = JobStatus.FAILED
         CONFIRMED = "confirmed"
         REJECTED = "rejected"
 
-    image = models.ImageField(upload_to="receipts/%Y/%m/")
+    RUNNABLE = (Status.PENDING, Status.PROCESSING)
+    FINISHED = (Status.READY, Status.FAILED, Status.CONFIRMED, Status.REJECTED)
+    # The states in which the merchant may still edit what was read.
+    EDITABLE = (Status.READY,)
+
+    # Stored re-encoded, upright and without EXIF (no location); width and height are of that image.
+    image = models.ImageField(upload_to="receipts/%Y/%m/", max_length=255)
+    width = models.PositiveIntegerField(default=0)
+    height = models.PositiveIntegerField(default=0)
     file_name = models.CharField(max_length=255, blank=True, default="")
+    # Of the bytes as sent (before EXIF is stripped): the same file sent again finds this receipt.
     sha256 = models.CharField(max_length=64, blank=True, default="")
+    size_bytes = models.BigIntegerField(default=0)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     merchant = models.CharField(max_length=200, blank=True, default="")
     purchased_at = models.DateTimeField(null=True, blank=True)
     total = models.DecimalField(**MONEY, null=True, blank=True)
+    # [{description, quantity, unit_price, total, product (id or null), confidence}], money as strings.
     line_items = models.JSONField(default=list, blank=True)
     raw_text = models.TextField(blank=True, default="")
-    detail = models.TextField(blank=True, default="")
+    # Per field, 0..1: how sure the reading is (see data.parsing.receipts).
+    confidence = models.JSONField(default=dict, blank=True)
+    # What the reader noticed: totals that do not add up, fields not found.
+    notes = models.JSONField(default=list, blank=True)
+    # Which OCR engine read it, and how long it took (seconds).
+    ocr_engine = models.CharField(max_length=80, blank=True, default="")
+    ocr_seconds = models.FloatField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
 
     class Meta(TenantModel.Meta):
-        indexes = [models.Index(fields=["business", "status"], name="receipt_status_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["business", "sha256"], condition=~Q(sha256=""), name="receipt_unique_file"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["business", "status"], name="receipt_status_idx"),
+            models.Index(fields=["status", "heartbeat_at"], name="receipt_heartbeat_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"receipt {self.pk} ({self.status})"

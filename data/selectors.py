@@ -16,6 +16,7 @@ from accounts.models import Business
 from data.models import (
     Customer,
     Product,
+    ReceiptUploadRecord,
     StockAlert,
     StockMovement,
     Transaction,
@@ -125,3 +126,7 @@ def uploads_status_all() -> dict:
             else None
         ),
     }
+
+
+def receipt_list(*, business: Business) -> QuerySet[ReceiptUploadRecord]:
+    return ReceiptUploadRecord.objects.for_business(business).order_by("-created_at", "-pk")

@@ -1,8 +1,11 @@
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from data.models import (
     Customer,
     Product,
+    ReceiptUploadRecord,
     StockAlert,
     StockMovement,
     Transaction,
@@ -300,3 +303,74 @@ class UploadCreateSerializer(serializers.Serializer):
 class UploadAcceptedSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     status = serializers.CharField()
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class ProductIdField(TenantPrimaryKeyRelatedField):
+    """A product id of the caller's business, in a serializer without a model to say its type."""
+
+    def __init__(self, **kwargs):
+        super().__init__(Product, **kwargs)
+
+
+class ReceiptLineItemSerializer(serializers.Serializer):
+    """A receipt line as the merchant edits it; ``product`` is one of the business's products or null."""
+
+    description = serializers.CharField(max_length=255)
+    quantity = serializers.DecimalField(
+        max_digits=12, decimal_places=3, min_value=-MAX_UNITS, max_value=MAX_UNITS
+    )
+    unit_price = serializers.DecimalField(max_digits=14, decimal_places=4, min_value=0, max_value=MAX_PRICE)
+    total = serializers.DecimalField(max_digits=14, decimal_places=2, required=False, allow_null=True)
+    product = ProductIdField(required=False, allow_null=True)
+
+    def validate_quantity(self, value):
+        if value == 0:
+            raise serializers.ValidationError("Quantity cannot be zero; remove the line instead.")
+        return value
+
+
+class ReceiptSerializer(serializers.ModelSerializer):
+    """A receipt as read: ``line_items`` are ``{description, quantity, unit_price, total, product,
+    match_score, confidence}`` with money as decimal strings and ``product`` an id or null."""
+
+    class Meta:
+        model = ReceiptUploadRecord
+        fields = [
+            "id",
+            "status",
+            "detail",
+            "file_name",
+            "sha256",
+            "size_bytes",
+            "width",
+            "height",
+            "merchant",
+            "purchased_at",
+            "total",
+            "line_items",
+            "raw_text",
+            "confidence",
+            "notes",
+            "ocr_engine",
+            "ocr_seconds",
+            "attempts",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "confirmed_at",
+        ]
+        read_only_fields = fields
+
+
+class ReceiptUpdateSerializer(serializers.Serializer):
+    merchant = serializers.CharField(max_length=200, allow_blank=True, required=False)
+    purchased_at = serializers.DateTimeField(required=False, allow_null=True)
+    total = serializers.DecimalField(
+        max_digits=14, decimal_places=2, min_value=0, max_value=10**12 - 1, required=False, allow_null=True
+    )
+    line_items = ReceiptLineItemSerializer(many=True, required=False)
+
+
+class ReceiptCreateSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="A JPEG, PNG or WebP photo or scan of the receipt")

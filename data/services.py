@@ -264,11 +264,18 @@ def transaction_create(
     customer: Customer | None = None,
     country: str = "",
     payment_method: str = "",
+    source: str = Transaction.Source.API,
+    movement_reason: str | None = None,
+    line_key: str | None = None,
 ) -> Transaction:
     """Record a sale (or a return, with a negative quantity) and move its stock in the same transaction.
 
     The bounds of :mod:`data.parsing.bounds` hold here as in uploads: a sale dated before 1970 or more
     than a day ahead is refused, naming ``timestamp``.
+
+    ``source``, ``movement_reason`` (default: sale, or return for a negative quantity) and ``line_key``
+    (default: a fresh one) let other doors into the books, such as a confirmed receipt, record where a
+    sale came from and give it a natural key that cannot be written twice.
     """
     if quantity == 0:
         raise ApplicationError("Quantity cannot be zero.", field="quantity")
@@ -289,14 +296,15 @@ def transaction_create(
             timestamp=timestamp or timezone.now(),
             country=country or (customer.country if customer else ""),
             payment_method=payment_method,
-            source=Transaction.Source.API,
-            line_key=f"api:{uuid.uuid4().hex}",
+            source=source,
+            line_key=line_key or f"api:{uuid.uuid4().hex}",
             created_by=user,
         )
         stock_apply(
             business=business,
             changes=[StockChange(product.pk, -quantity, transaction_id=sale.pk)],
-            reason=StockMovement.Reason.SALE if quantity > 0 else StockMovement.Reason.RETURN,
+            reason=movement_reason
+            or (StockMovement.Reason.SALE if quantity > 0 else StockMovement.Reason.RETURN),
             user=user,
             note=f"Invoice {sale.invoice}",
             field="quantity",

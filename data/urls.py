@@ -13,6 +13,7 @@ records = SimpleRouter()
 records.register("transactions", views.TransactionViewSet, basename="transaction")
 records.register("customers", CustomerViewSet, basename="customer")
 records.register("uploads", views.UploadViewSet, basename="upload")
+records.register("receipts", views.ReceiptViewSet, basename="receipt")
 
 urlpatterns = [
     path("inventory/report/", views.InventoryReportView.as_view(), name="inventory-report"),
@@ -20,6 +21,7 @@ urlpatterns = [
     path("inventory/", include(inventory.urls)),
     path("upload/transactions/", views.TransactionUploadView.as_view(), name="upload-transactions"),
     path("upload/inventory/", views.InventoryUploadView.as_view(), name="upload-inventory"),
+    path("upload/receipt/", views.ReceiptUploadView.as_view(), name="upload-receipt"),
     path("forecast/", include("apps.forecasting.urls")),
     path("", include(records.urls)),
 ]

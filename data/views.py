@@ -13,9 +13,14 @@ from data import selectors, services
 from data.filters import ProductFilter, StockAlertFilter, StockMovementFilter, TransactionFilter
 from data.ingestion import services as ingestion
 from data.models import UploadRecord
+from data.receipts import services as receipts
+from data.receipts.images import receipt_size_check
 from data.serializers import (
     InventoryReportSerializer,
     ProductSerializer,
+    ReceiptCreateSerializer,
+    ReceiptSerializer,
+    ReceiptUpdateSerializer,
     StaffUploadSerializer,
     StockAdjustSerializer,
     StockAlertSerializer,
@@ -207,3 +212,67 @@ class StaffUploadStatusView(APIView):
     @extend_schema(responses=dict)
     def get(self, request):
         return Response(selectors.uploads_status_all())
+
+
+class ReceiptUploadView(TenantAPIView):
+    """Check a receipt image and queue its OCR: 202 with the receipt's id (200 when the same bytes exist)."""
+
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        request={"multipart/form-data": ReceiptCreateSerializer}, responses={202: UploadAcceptedSerializer}
+    )
+    def post(self, request):
+        receipt_size_check(int(request.META.get("CONTENT_LENGTH") or 0), allowance=64 * 1024)
+        serializer = ReceiptCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        receipt, created = receipts.receipt_create(
+            business=request.business, user=request.user, file=serializer.validated_data["file"]
+        )
+        return Response(
+            {"id": receipt.pk, "status": receipt.status, "duplicate": not created},
+            status=status.HTTP_202_ACCEPTED if created else status.HTTP_200_OK,
+        )
+
+
+class ReceiptViewSet(
+    TenantViewMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Receipts read by OCR: check and correct them (PATCH while ready), then confirm or reject."""
+
+    serializer_class = ReceiptSerializer
+    filterset_fields = ["status"]
+    ordering_fields = ["created_at", "purchased_at", "total", "status"]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_tenant_queryset(self, business):
+        return selectors.receipt_list(business=business)
+
+    @extend_schema(request=ReceiptUpdateSerializer, responses=ReceiptSerializer)
+    def partial_update(self, request, pk=None):
+        receipt = self.get_object()
+        serializer = ReceiptUpdateSerializer(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        receipt = receipts.receipt_update(receipt=receipt, data=serializer.validated_data)
+        return Response(ReceiptSerializer(receipt).data)
+
+    @extend_schema(request=None, responses=ReceiptSerializer)
+    @action(detail=True, methods=["post"])
+    def confirm(self, request, pk=None):
+        receipt = receipts.receipt_confirm(receipt=self.get_object(), user=request.user)
+        return Response(ReceiptSerializer(receipt).data)
+
+    @extend_schema(request=None, responses=ReceiptSerializer)
+    @action(detail=True, methods=["post"])
+    def reject(self, request, pk=None):
+        receipt = receipts.receipt_reject(receipt=self.get_object())
+        return Response(ReceiptSerializer(receipt).data)
+
+    @extend_schema(request=None, responses={202: UploadAcceptedSerializer})
+    @action(detail=True, methods=["post"])
+    def retry(self, request, pk=None):
+        receipt = receipts.receipt_retry(receipt=self.get_object())
+        return Response({"id": receipt.pk, "status": receipt.status}, status=status.HTTP_202_ACCEPTED)

@@ -10,9 +10,10 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
 
 app = Celery("project")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.conf.task_queues = (Queue("default"), Queue("ingestion"), Queue("ml"))
+app.conf.task_queues = (Queue("default"), Queue("ingestion"), Queue("ml"), Queue("ocr"))
 app.conf.task_routes = {
     "data.tasks.*": {"queue": "ingestion"},
+    "data.receipts.tasks.*": {"queue": "ocr"},
     "apps.forecasting.tasks.*": {"queue": "ml"},
     "apps.churn.tasks.*": {"queue": "ml"},
     "apps.advice.tasks.*": {"queue": "ml"},
@@ -26,3 +27,5 @@ app.conf.beat_schedule = {
     "nightly-customer-scores": {"task": "apps.churn.tasks.customers_score_all", "schedule": crontab(hour=3)},
 }
 app.autodiscover_tasks()
+# The receipt job's tasks live in a package of the data app, which the default discovery does not visit.
+app.autodiscover_tasks(["data.receipts"])

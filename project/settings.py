@@ -54,7 +54,6 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1" if (DEBUG or TES
 FRONTEND_URL = os.environ.get("FRONTEND_URL", "http://localhost:3000")
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", FRONTEND_URL)
 CSRF_TRUSTED_ORIGINS = CORS_ALLOWED_ORIGINS
-OCR_PROVIDER_URL = os.environ.get("OCR_PROVIDER_URL", "")
 # Campaign copy: an optional OpenAI-compatible chat-completions endpoint may rewrite the built-in
 # templates (its output is checked against the plan); unset, the templates are used as they are.
 ADVICE_LLM_URL = os.environ.get("ADVICE_LLM_URL", "").rstrip("/")
@@ -254,6 +253,19 @@ UPLOAD_STUCK_AFTER = env_duration("UPLOAD_STUCK_AFTER", "10m")
 # Uploads are streamed to disk past this size instead of held in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# Receipts: the largest image accepted (bytes, and pixels: an A4 page scanned at 600 dpi is 35 megapixels,
+# so the default admits it while a decompression bomb's billions of pixels are refused from its header).
+RECEIPT_MAX_BYTES = int(os.environ.get("RECEIPT_MAX_BYTES", str(50 * 1024 * 1024)))
+RECEIPT_MAX_PIXELS = int(os.environ.get("RECEIPT_MAX_PIXELS", str(50_000_000)))
+# OCR: an external service (see README, "OCR provider interface") instead of Tesseract when set.
+OCR_PROVIDER_URL = os.environ.get("OCR_PROVIDER_URL", "")
+OCR_PROVIDER_TOKEN = os.environ.get("OCR_PROVIDER_TOKEN", "")
+OCR_PROVIDER_MAX_RESPONSE_BYTES = 5 * 1024 * 1024
+# Seconds one image may take (Tesseract is stopped, the HTTP call times out); the task's limit is above.
+OCR_TIMEOUT_SECONDS = int(os.environ.get("OCR_TIMEOUT_SECONDS", "120"))
+# A catalogue product is suggested for a receipt line when the names match at least this well (0-100).
+RECEIPT_MATCH_MIN_SCORE = int(os.environ.get("RECEIPT_MATCH_MIN_SCORE", "85"))
 
 # Model fitting: processes per forecast run, and how long after an upload a refresh waits for more.
 ML_JOBS = int(os.environ.get("ML_JOBS", str(os.cpu_count() or 1)))

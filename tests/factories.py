@@ -7,7 +7,7 @@ from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 
 from accounts.models import Business, Membership, Role, User
-from data.models import Customer, Product, Transaction
+from data.models import Customer, Product, ReceiptUploadRecord, Transaction
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -90,3 +90,25 @@ class TransactionFactory(TenantFactory):
     timestamp = factory.LazyFunction(timezone.now)
     line_key = factory.Sequence(lambda number: f"test:{number}")
     source = Transaction.Source.UPLOAD
+
+
+class ReceiptFactory(TenantFactory):
+    """A receipt already read (READY) with two lines; no image file is needed to edit or confirm it."""
+
+    class Meta:
+        model = ReceiptUploadRecord
+
+    business = factory.SubFactory(BusinessFactory)
+    status = ReceiptUploadRecord.Status.READY
+    image = factory.Sequence(lambda number: f"receipts/test/{number:05d}.jpg")
+    sha256 = factory.Sequence(lambda number: f"{number:064x}")
+    merchant = "Corner Bakery Sdn Bhd"
+    purchased_at = factory.LazyFunction(lambda: timezone.now().replace(microsecond=0))
+    total = Decimal("9.00")
+    raw_text = "CORNER BAKERY SDN BHD\nBUN 2 x 1.50 3.00\nTART 1 x 6.00 6.00\nTOTAL 9.00"
+    line_items = factory.LazyFunction(
+        lambda: [
+            {"description": "BUN", "quantity": "2", "unit_price": "1.50", "total": "3.00", "product": None},
+            {"description": "TART", "quantity": "1", "unit_price": "6.00", "total": "6.00", "product": None},
+        ]
+    )

@@ -27,6 +27,7 @@ from tests.factories import (
     CustomerFactory,
     MembershipFactory,
     ProductFactory,
+    ReceiptFactory,
     TransactionFactory,
 )
 
@@ -80,6 +81,10 @@ def build_first_business() -> Tenant:
         sha256="0" * 64,
         status=UploadRecord.Status.FAILED,
         detail=MARKER,
+    )
+    records["receipt"] = ReceiptFactory(business=business, merchant=f"{MARKER} Bakery", raw_text=MARKER)
+    records["failed_receipt"] = ReceiptFactory(
+        business=business, status="failed", detail=MARKER, sha256="f" * 64
     )
     records["forecast_run"] = ForecastRun.objects.for_business(business).create(
         business=business, status=ForecastRun.Status.COMPLETED, detail=MARKER
@@ -171,6 +176,12 @@ ROUTES: dict = {
     "pricing-suggestion-list": None,
     "campaign-plan": None,
     "campaign-generate": None,
+    "upload-receipt": None,
+    "receipt-list": None,
+    "receipt-detail": lambda records: {"pk": records["receipt"].pk},
+    "receipt-confirm": lambda records: {"pk": records["receipt"].pk},
+    "receipt-reject": lambda records: {"pk": records["receipt"].pk},
+    "receipt-retry": lambda records: {"pk": records["failed_receipt"].pk},
 }
 
 
