@@ -30,7 +30,8 @@ from dataclasses import dataclass, field
 from datetime import date, time
 from decimal import Decimal, InvalidOperation
 
-from data.parsing.dates import DAY_FIRST, EARLIEST_YEAR, LATEST_YEAR, MONTH_FIRST
+from data.parsing.bounds import EARLIEST_SALE, latest_sale_time
+from data.parsing.dates import DAY_FIRST, MONTH_FIRST
 from data.parsing.values import plain_number
 
 CENT = Decimal("0.01")
@@ -493,7 +494,9 @@ def _date_candidates(line: str, order: str) -> list[tuple[date, float, tuple[int
                 found.append((date(year, month, day), weight, match.span()))
             except ValueError:
                 continue
-    return [candidate for candidate in found if EARLIEST_YEAR < candidate[0].year <= min(LATEST_YEAR, 2099)]
+    # A receipt's date obeys the books' bounds: a misread year (1018, 2081) is not a candidate.
+    earliest, latest = EARLIEST_SALE.date(), latest_sale_time().date()
+    return [candidate for candidate in found if earliest <= candidate[0] <= latest]
 
 
 def _find_date(parsed: ParsedReceipt, lines: Sequence[str], order: str) -> None:
