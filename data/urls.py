@@ -21,5 +21,6 @@ urlpatterns = [
     path("upload/transactions/", views.TransactionUploadView.as_view(), name="upload-transactions"),
     path("upload/inventory/", views.InventoryUploadView.as_view(), name="upload-inventory"),
     path("forecast/", include("apps.forecasting.urls")),
+    path("integrity/", include("apps.analytics.integrity_urls")),
     path("", include(records.urls)),
 ]

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "data",
     "apps.churn",
     "apps.forecasting",
+    "apps.analytics",
 ]
 
 MIDDLEWARE = [

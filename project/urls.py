@@ -8,6 +8,7 @@ from project.common.health import HealthView
 api = [
     path("", include("accounts.urls")),
     path("data/", include("data.urls")),
+    path("analytics/", include("apps.analytics.urls")),
     path("admin/uploads/failed/", StaffFailedUploadsView.as_view(), name="staff-uploads-failed"),
     path("admin/uploads/status/", StaffUploadStatusView.as_view(), name="staff-uploads-status"),
     path("health/", HealthView.as_view(), name="health"),
