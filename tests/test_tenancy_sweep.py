@@ -118,6 +118,13 @@ ROUTES: dict = {
     "forecast-run-list": None,
     "forecast-run-detail": lambda records: {"pk": records["forecast_run"].pk},
     "forecast-detail": lambda records: {"product_id": records["product"].pk},
+    "analytics-overview": None,
+    "analytics-sales-trend": None,
+    "analytics-categories": None,
+    "analytics-top-products": None,
+    "analytics-regions": None,
+    "integrity": None,
+    "integrity-proof": lambda records: {"upload_id": records["upload"].pk},
 }
 
 

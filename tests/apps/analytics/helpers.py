@@ -23,8 +23,10 @@ def cents(value: Decimal) -> str:
 
 def expected_rollups(business) -> dict:
     """What each roll-up must hold, keyed as it is, computed line by line; rows adding nothing left out."""
-    tables = {name: defaultdict(lambda: [Decimal(0), 0, 0, 0]) for name in ("product_day", "product_month",
-                                                                            "invoice_day", "customer_day")}
+    tables = {
+        name: defaultdict(lambda: [Decimal(0), 0, 0, 0])
+        for name in ("product_day", "product_month", "invoice_day", "customer_day")
+    }
     for line in lines(business):
         day = local_day(line, business)
         revenue = line.quantity * line.unit_price
@@ -46,8 +48,10 @@ def expected_rollups(business) -> dict:
     for name, rows in tables.items():
         shaped[name] = {
             key: (
-                (lines_, sales) if name == "customer_day"
-                else (revenue, units, lines_, sales) if name == "invoice_day"
+                (lines_, sales)
+                if name == "customer_day"
+                else (revenue, units, lines_, sales)
+                if name == "invoice_day"
                 else (revenue, units, lines_)
             )
             for key, (revenue, units, lines_, sales) in rows.items()

@@ -27,10 +27,14 @@ def shop(business):
     postage line, a sub-cent price where prices keep four places, and no sales on 2 March."""
     business.timezone = "America/New_York"
     business.save(update_fields=["timezone"])
-    mugs = ProductFactory(business=business, sku="MUG", name="Mug", category="Mugs", unit_price=Decimal("10.00"))
+    mugs = ProductFactory(
+        business=business, sku="MUG", name="Mug", category="Mugs", unit_price=Decimal("10.00")
+    )
     tea = ProductFactory(business=business, sku="TEA", name="Tea", category="Tea", unit_price=Decimal("2.50"))
     plain = ProductFactory(business=business, sku="BOX", name="Box", category="", unit_price=Decimal("19.99"))
-    post = ProductFactory(business=business, sku="POST", name="Postage", category="", unit_price=Decimal("5.00"))
+    post = ProductFactory(
+        business=business, sku="POST", name="Postage", category="", unit_price=Decimal("5.00")
+    )
     pads = ProductFactory(business=business, sku="PADS", name="Pads", category="", unit_price=Decimal("0.01"))
     alice = CustomerFactory(business=business, external_id="ALICE", country="United Kingdom")
     bruno = CustomerFactory(business=business, external_id="BRUNO", country="France")
@@ -50,9 +54,14 @@ def shop(business):
     ]
     for invoice, product, quantity, price, when, customer, country in specs:
         TransactionFactory(
-            product=product, invoice=invoice, quantity=quantity, unit_price=Decimal(price),
-            total=(Decimal(price) * quantity).quantize(Decimal("0.0001")), timestamp=when,
-            customer=customer, country=country,
+            product=product,
+            invoice=invoice,
+            quantity=quantity,
+            unit_price=Decimal(price),
+            total=(Decimal(price) * quantity).quantize(Decimal("0.0001")),
+            timestamp=when,
+            customer=customer,
+            country=country,
         )
     return business
 
@@ -86,9 +95,15 @@ MARCH = {"start": "2024-03-01", "end": "2024-03-04"}
 
 def test_overview_equals_the_sums_of_the_lines_and_of_the_window_before(api, shop):
     RevenueForecast.objects.for_business(shop).create(
-        business=shop, first_date=date(2024, 3, 5), model="auto_ets", revenue_30=Decimal("300.004"),
-        revenue_30_lower=Decimal("250"), revenue_30_upper=Decimal("350.5"), revenue_90=0,
-        revenue_90_lower=0, revenue_90_upper=0,
+        business=shop,
+        first_date=date(2024, 3, 5),
+        model="auto_ets",
+        revenue_30=Decimal("300.004"),
+        revenue_30_lower=Decimal("250"),
+        revenue_30_upper=Decimal("350.5"),
+        revenue_90=0,
+        revenue_90_lower=0,
+        revenue_90_upper=0,
     )
 
     body = api.get("/api/analytics/overview/", MARCH).json()
@@ -104,14 +119,24 @@ def test_overview_equals_the_sums_of_the_lines_and_of_the_window_before(api, sho
     assert (body["orders"], body["customers"], body["units"]) == (4, 2, 13)
     assert body["growth"]["orders"] == 3.0  # 1 order before
     assert body["forecast"] == {
-        "days": 30, "first_date": "2024-03-05", "revenue": "300.00", "lower": "250.00", "upper": "350.50",
+        "days": 30,
+        "first_date": "2024-03-05",
+        "revenue": "300.00",
+        "lower": "250.00",
+        "upper": "350.50",
         "model": "auto_ets",
     }
 
 
 @pytest.mark.parametrize(
-    "match", [{"category": "Mugs"}, {"category": "uncategorised"}, {"country": "France"},
-              {"country": "United Kingdom", "category": "Mugs"}, {"country": "Nowhere"}]
+    "match",
+    [
+        {"category": "Mugs"},
+        {"category": "uncategorised"},
+        {"country": "France"},
+        {"country": "United Kingdom", "category": "Mugs"},
+        {"country": "Nowhere"},
+    ],
 )
 def test_overview_filters_equal_the_sums_of_the_matching_lines(api, shop, match):
     body = api.get("/api/analytics/overview/", {**MARCH, **match}).json()
@@ -128,16 +153,20 @@ def test_the_trend_has_every_day_including_one_without_sales(api, shop):
     for row, day in zip(body["results"], days, strict=True):
         expected = figures(window_lines(shop, day, day))
         assert (row["revenue"], row["orders"], row["units"]) == (
-            expected["revenue"], expected["orders"], expected["units"]
+            expected["revenue"],
+            expected["orders"],
+            expected["units"],
         )
     assert body["results"][1] == {"period": "2024-03-02", "revenue": "0.00", "orders": 0, "units": 0}
 
 
 def test_weeks_and_months_count_an_order_once(api, shop):
-    weeks = api.get("/api/analytics/sales-trend/", {"start": "2024-02-26", "end": "2024-03-04",
-                                                   "granularity": "week"}).json()["results"]
-    months = api.get("/api/analytics/sales-trend/", {"start": "2024-02-26", "end": "2024-03-04",
-                                                    "granularity": "month"}).json()["results"]
+    weeks = api.get(
+        "/api/analytics/sales-trend/", {"start": "2024-02-26", "end": "2024-03-04", "granularity": "week"}
+    ).json()["results"]
+    months = api.get(
+        "/api/analytics/sales-trend/", {"start": "2024-02-26", "end": "2024-03-04", "granularity": "month"}
+    ).json()["results"]
 
     assert [(row["period"], row["orders"]) for row in weeks] == [("2024-02-26", 4), ("2024-03-04", 1)]
     assert [(row["period"], row["orders"]) for row in months] == [("2024-02-01", 1), ("2024-03-01", 4)]
@@ -153,7 +182,9 @@ def test_categories_add_up_to_revenue_with_an_uncategorised_bucket(api, shop):
     for name, row in by_name.items():
         expected = figures(window_lines(shop, date(2024, 3, 1), date(2024, 3, 4), category=name))
         assert (row["revenue"], row["units"], row["orders"]) == (
-            expected["revenue"], expected["units"], expected["orders"]
+            expected["revenue"],
+            expected["units"],
+            expected["orders"],
         )
     assert body["revenue"] == figures(window_lines(shop, date(2024, 3, 1), date(2024, 3, 4)))["revenue"]
     assert by_name["Mugs"]["revenue"] == "20.00" and by_name["Tea"]["revenue"] == "5.00"
@@ -167,14 +198,19 @@ def test_regions_give_each_country_its_revenue_orders_and_customers(api, shop):
     for country, row in by_country.items():
         expected = figures(window_lines(shop, date(2024, 3, 1), date(2024, 3, 4), country=country))
         assert (row["revenue"], row["units"], row["orders"], row["customers"]) == (
-            expected["revenue"], expected["units"], expected["orders"], expected["customers"]
+            expected["revenue"],
+            expected["units"],
+            expected["orders"],
+            expected["customers"],
         )
     assert by_country["United Kingdom"]["orders"] == 1  # C-INV3 is a cancellation, not an order
 
 
 def test_top_products_leave_non_product_lines_out_unless_asked(api, shop):
     default = api.get("/api/analytics/top-products/", MARCH).json()["results"]
-    everything = api.get("/api/analytics/top-products/", {**MARCH, "include_non_product": "true"}).json()["results"]
+    everything = api.get("/api/analytics/top-products/", {**MARCH, "include_non_product": "true"}).json()[
+        "results"
+    ]
     by_units = api.get("/api/analytics/top-products/", {**MARCH, "by": "units", "limit": 2}).json()["results"]
 
     assert [row["sku"] for row in default] == ["MUG", "BOX", "TEA", "PADS"]
@@ -225,4 +261,9 @@ def test_a_bad_filter_is_a_400_naming_it(api, shop, url, params, field):
 def test_a_business_without_sales_gets_zeros(api, business):
     body = api.get("/api/analytics/overview/").json()
 
-    assert (body["revenue"], body["orders"], body["average_order_value"], body["forecast"]) == ("0.00", 0, None, None)
+    assert (body["revenue"], body["orders"], body["average_order_value"], body["forecast"]) == (
+        "0.00",
+        0,
+        None,
+        None,
+    )

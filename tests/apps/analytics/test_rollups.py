@@ -39,9 +39,9 @@ def test_an_upload_fills_the_roll_ups_with_the_sums_of_its_lines(business, tmp_p
 
     assert done.rows_imported == 6  # the two identical lines are two sales
     assert_rollups_match(business)
-    assert stored_rollups(business)["invoice_day"][(datetime(2024, 3, 1).date(), "A1", "Mugs", "United Kingdom")] == (
-        Decimal("40.0000"), 4, 2, 2
-    )
+    assert stored_rollups(business)["invoice_day"][
+        (datetime(2024, 3, 1).date(), "A1", "Mugs", "United Kingdom")
+    ] == (Decimal("40.0000"), 4, 2, 2)
 
 
 def test_api_sales_and_returns_move_the_roll_ups_in_their_transaction(api, business, tmp_path):
@@ -52,8 +52,14 @@ def test_api_sales_and_returns_move_the_roll_ups_in_their_transaction(api, busin
     for quantity in (3, -1):
         response = api.post(
             "/api/data/transactions/",
-            {"product": mug.pk, "quantity": quantity, "unit_price": "4.20", "customer": customer.pk,
-             "timestamp": "2024-03-01T12:00:00Z", "country": "Spain"},
+            {
+                "product": mug.pk,
+                "quantity": quantity,
+                "unit_price": "4.20",
+                "customer": customer.pk,
+                "timestamp": "2024-03-01T12:00:00Z",
+                "country": "Spain",
+            },
             format="json",
         )
         assert response.status_code == 201
@@ -78,7 +84,9 @@ def test_deletions_by_the_orm_and_by_sql_take_their_lines_out(business, tmp_path
 
     sales.filter(invoice="A2").delete()
     with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM data_transaction WHERE business_id = %s AND invoice = 'CA3'", [business.pk])
+        cursor.execute(
+            "DELETE FROM data_transaction WHERE business_id = %s AND invoice = 'CA3'", [business.pk]
+        )
 
     assert_rollups_match(business)
     assert not any(key[1] in {"A2", "CA3"} for key in stored_rollups(business)["invoice_day"])
@@ -88,7 +96,11 @@ def test_receipt_lines_and_hand_written_updates_are_rolled_up(business, tmp_path
     upload(business, tmp_path)
     tea = ProductFactory(business=business, sku="HERB", category="Tea")
     TransactionFactory(
-        product=tea, invoice="R-1", quantity=2, unit_price=Decimal("3.10"), source=Transaction.Source.RECEIPT,
+        product=tea,
+        invoice="R-1",
+        quantity=2,
+        unit_price=Decimal("3.10"),
+        source=Transaction.Source.RECEIPT,
         timestamp=datetime(2024, 3, 1, 9, tzinfo=ZoneInfo("UTC")),
     )
     with connection.cursor() as cursor:
@@ -123,7 +135,9 @@ def test_a_deleted_customer_leaves_the_customer_roll_up(business, tmp_path):
 def test_the_rebuild_command_restores_roll_ups_that_drifted(business, tmp_path):
     upload(business, tmp_path)
     with connection.cursor() as cursor:
-        cursor.execute("UPDATE analytics_invoice_day SET revenue = revenue + 1 WHERE business_id = %s", [business.pk])
+        cursor.execute(
+            "UPDATE analytics_invoice_day SET revenue = revenue + 1 WHERE business_id = %s", [business.pk]
+        )
         cursor.execute("DELETE FROM analytics_product_month WHERE business_id = %s", [business.pk])
 
     call_command("analytics_rebuild", "--business", str(business.pk))
