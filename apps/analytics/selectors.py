@@ -315,22 +315,21 @@ def top_products(
     full_start = window.start if window.start.day == 1 else _next_month(window.start)
     full_end = _month_start(window.end + timedelta(days=1))  # exclusive
     country = " AND r.country = %(country)s" if window.country is not None else ""
+    day_rows = f"""
+            SELECT r.product_id, r.revenue, r.units, r.lines FROM analytics_product_day AS r
+            WHERE r.business_id = %(business)s{country} AND r.day >= %({{0}})s AND r.day <= %({{1}})s
+    """
     if full_start < full_end:
+        # Two plain day ranges, not one OR: each is an index range scan.
         parts = f"""
             SELECT r.product_id, r.revenue, r.units, r.lines FROM analytics_product_month AS r
             WHERE r.business_id = %(business)s{country}
               AND r.month >= %(full_start)s AND r.month < %(full_end)s
-            UNION ALL
-            SELECT r.product_id, r.revenue, r.units, r.lines FROM analytics_product_day AS r
-            WHERE r.business_id = %(business)s{country}
-              AND (r.day >= %(start)s AND r.day < %(full_start)s
-                   OR r.day >= %(full_end)s AND r.day <= %(end)s)
+            UNION ALL {day_rows.format("start", "head_end")}
+            UNION ALL {day_rows.format("full_end", "end")}
         """
     else:
-        parts = f"""
-            SELECT r.product_id, r.revenue, r.units, r.lines FROM analytics_product_day AS r
-            WHERE r.business_id = %(business)s AND r.day BETWEEN %(start)s AND %(end)s{country}
-        """
+        parts = day_rows.format("start", "end")
     filters = []
     if window.category is not None:
         filters.append("p.category = %(category)s")
@@ -351,7 +350,14 @@ def top_products(
         ORDER BY {order}, p.sku
         LIMIT %(limit)s
         """,
-        _params(business, window, full_start=full_start, full_end=full_end, limit=limit),
+        _params(
+            business,
+            window,
+            full_start=full_start,
+            full_end=full_end,
+            head_end=full_start - timedelta(days=1),
+            limit=limit,
+        ),
     )
     return [
         {
