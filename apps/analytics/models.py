@@ -23,7 +23,7 @@ class ProductDay(models.Model):
     product = models.ForeignKey(
         "data.Product", on_delete=models.DO_NOTHING, db_constraint=False, db_index=False
     )
-    country = models.CharField(max_length=80, db_collation="C")
+    country = models.CharField(max_length=80)
     writer = models.IntegerField()
     revenue = models.DecimalField(**MONEY_EXACT)
     units = models.BigIntegerField()
@@ -48,7 +48,7 @@ class ProductMonth(models.Model):
     product = models.ForeignKey(
         "data.Product", on_delete=models.DO_NOTHING, db_constraint=False, db_index=False
     )
-    country = models.CharField(max_length=80, db_collation="C")
+    country = models.CharField(max_length=80)
     writer = models.IntegerField()
     revenue = models.DecimalField(**MONEY_EXACT)
     units = models.BigIntegerField()
@@ -73,9 +73,9 @@ class InvoiceDay(models.Model):
         "accounts.Business", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
     )
     day = models.DateField()
-    invoice = models.CharField(max_length=64, db_collation="C")
-    category = models.CharField(max_length=120, db_collation="C")
-    country = models.CharField(max_length=80, db_collation="C")
+    invoice = models.CharField(max_length=64)
+    category = models.CharField(max_length=120)
+    country = models.CharField(max_length=80)
     writer = models.IntegerField()
     revenue = models.DecimalField(**MONEY_EXACT)
     units = models.BigIntegerField()
@@ -100,8 +100,8 @@ class CustomerDay(models.Model):
     customer = models.ForeignKey(
         "data.Customer", on_delete=models.DO_NOTHING, db_constraint=False, db_index=False
     )
-    category = models.CharField(max_length=120, db_collation="C")
-    country = models.CharField(max_length=80, db_collation="C")
+    category = models.CharField(max_length=120)
+    country = models.CharField(max_length=80)
     writer = models.IntegerField()
     lines = models.IntegerField()
     sale_lines = models.IntegerField()

@@ -121,6 +121,24 @@ JOIN data_transaction AS t ON t.business_id = s.business_id AND t.product_id = s
 RECATEGORISED_TABLES = ("analytics_invoice_day", "analytics_customer_day")
 
 
+# Keys compared bytewise: grouping and sorting invoices, categories and countries by the database's
+# linguistic collation costs several times more, and nothing here is shown in that order.
+BYTEWISE_COLUMNS = {
+    "analytics_product_day": {"country": 80},
+    "analytics_product_month": {"country": 80},
+    "analytics_invoice_day": {"invoice": 64, "category": 120, "country": 80},
+    "analytics_customer_day": {"category": 120, "country": 80},
+}
+
+
+def collation_sql() -> str:
+    return "\n".join(
+        f'ALTER TABLE {table} ALTER COLUMN {column} TYPE varchar({length}) COLLATE "C";'
+        for table, columns in BYTEWISE_COLUMNS.items()
+        for column, length in columns.items()
+    )
+
+
 def install_sql() -> str:
     """The trigger functions and triggers (``CREATE OR REPLACE``: a later migration may run it again)."""
     writer = "pg_backend_pid()"

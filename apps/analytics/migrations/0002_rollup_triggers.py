@@ -1,4 +1,4 @@
-"""The triggers that keep the daily roll-ups equal to the sales lines (PostgreSQL), then a first fill."""
+"""PostgreSQL: bytewise keys, the triggers that keep the roll-ups equal to the sales lines, a first fill."""
 
 from django.db import migrations
 
@@ -8,6 +8,7 @@ def install(apps, schema_editor):
         return
     from apps.analytics import rollups
 
+    schema_editor.execute(rollups.collation_sql())
     schema_editor.execute(rollups.install_sql())
     Business = apps.get_model("accounts", "Business")
     with schema_editor.connection.cursor() as cursor:
