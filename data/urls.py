@@ -23,5 +23,6 @@ urlpatterns = [
     path("upload/inventory/", views.InventoryUploadView.as_view(), name="upload-inventory"),
     path("upload/receipt/", views.ReceiptUploadView.as_view(), name="upload-receipt"),
     path("forecast/", include("apps.forecasting.urls")),
+    path("integrity/", include("apps.analytics.integrity_urls")),
     path("", include(records.urls)),
 ]

@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "apps.churn",
     "apps.forecasting",
     "apps.advice",
+    "apps.analytics",
 ]
 
 MIDDLEWARE = [

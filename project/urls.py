@@ -9,6 +9,7 @@ api = [
     path("", include("accounts.urls")),
     path("data/", include("data.urls")),
     path("data/", include("apps.advice.urls")),
+    path("analytics/", include("apps.analytics.urls")),
     path("admin/uploads/failed/", StaffFailedUploadsView.as_view(), name="staff-uploads-failed"),
     path("admin/uploads/status/", StaffUploadStatusView.as_view(), name="staff-uploads-status"),
     path("health/", HealthView.as_view(), name="health"),

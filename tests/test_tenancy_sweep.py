@@ -182,6 +182,13 @@ ROUTES: dict = {
     "receipt-confirm": lambda records: {"pk": records["receipt"].pk},
     "receipt-reject": lambda records: {"pk": records["receipt"].pk},
     "receipt-retry": lambda records: {"pk": records["failed_receipt"].pk},
+    "analytics-overview": None,
+    "analytics-sales-trend": None,
+    "analytics-categories": None,
+    "analytics-top-products": None,
+    "analytics-regions": None,
+    "integrity": None,
+    "integrity-proof": lambda records: {"upload_id": records["upload"].pk},
 }
 
 

@@ -13,7 +13,9 @@ class ChurnConfig(AppConfig):
 
 
 def _score_after_upload(sender, upload, **kwargs):
+    from django.conf import settings
+
     from apps.churn.services import customers_score_soon
 
-    if upload.kind == "transactions":
+    if upload.kind == "transactions" and settings.ML_REFRESH_AFTER_UPLOAD:
         customers_score_soon(business_id=upload.business_id)

@@ -13,7 +13,9 @@ class ForecastingConfig(AppConfig):
 
 
 def _refresh_after_upload(sender, upload, **kwargs):
+    from django.conf import settings
+
     from apps.forecasting.services import forecast_refresh_soon
 
-    if upload.kind == "transactions":
+    if upload.kind == "transactions" and settings.ML_REFRESH_AFTER_UPLOAD:
         forecast_refresh_soon(business_id=upload.business_id)

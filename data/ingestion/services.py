@@ -326,11 +326,11 @@ def _finish(upload: UploadRecord, *, failed: str | None = None) -> UploadRecord:
 
 
 def _after_import(upload: UploadRecord) -> None:
-    """Tell the apps that follow new data (forecasts, customer scores); they debounce per business."""
+    """Tell the apps that follow new data (forecasts and customer scores, debounced per business, unless
+    ``ML_REFRESH_AFTER_UPLOAD`` is off; the integrity ledger, which seals the upload's rows)."""
     from data.ingestion import signals
 
-    if settings.ML_REFRESH_AFTER_UPLOAD:
-        signals.upload_completed.send(sender=UploadRecord, upload=upload)
+    signals.upload_completed.send(sender=UploadRecord, upload=upload)
 
 
 def uploads_requeue_stuck(*, now=None) -> list[int]:
