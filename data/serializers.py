@@ -9,7 +9,9 @@ from data.models import (
     UploadRecord,
     UploadRowError,
 )
+from data.parsing.values import normalise_key
 from data.selectors import StockStatus
+from project.common.parsers import JSONField
 
 # Bounds on what one request may say: a line of a million units at a million each still fits the
 # money columns (14 digits), and every count fits PostgreSQL's integer.
@@ -61,7 +63,7 @@ class ProductSerializer(serializers.ModelSerializer):
         }
 
     def validate_sku(self, value: str) -> str:
-        value = value.strip()
+        value = normalise_key(value)
         if not value:
             raise serializers.ValidationError("This field may not be blank.")
         return value
@@ -133,7 +135,8 @@ class StockAdjustSerializer(serializers.Serializer):
 class InventoryReportSerializer(serializers.Serializer):
     total_products = serializers.IntegerField()
     total_units = serializers.IntegerField()
-    stock_value = serializers.DecimalField(max_digits=18, decimal_places=2)
+    # A sum over every product: no digit limit, or a large enough catalogue would be a 500.
+    stock_value = serializers.DecimalField(max_digits=None, decimal_places=2)
     low_stock_count = serializers.IntegerField()
     out_of_stock_count = serializers.IntegerField()
     overstock_count = serializers.IntegerField()
@@ -245,7 +248,7 @@ class StaffUploadSerializer(UploadSerializer):
 
 class UploadCreateSerializer(serializers.Serializer):
     file = serializers.FileField()
-    column_map = serializers.JSONField(required=False, help_text="Our column name → your file's header")
+    column_map = JSONField(required=False, help_text="Our column name → your file's header (a JSON object)")
     date_order = serializers.ChoiceField(choices=["auto", "mdy", "dmy"], default="auto")
 
 

@@ -10,7 +10,13 @@ from django.utils import timezone
 
 from accounts.models import Business
 from data.models import Customer, Product, StockAlert, StockMovement, Transaction
+from data.parsing.values import CENTS_LIMIT, INTEGER_LIMIT
 from project.common.exceptions import ApplicationError
+
+# The largest amount a money column (numeric(14, 2)) holds. Each field of a request is bounded where it
+# is validated; a value derived from several (a line's total, the stock after a change) is checked here,
+# where it is computed, against what its column can hold.
+MAX_AMOUNT = (Decimal(CENTS_LIMIT) - 1) / 100
 
 
 @dataclass(frozen=True)
@@ -37,7 +43,9 @@ def stock_apply(
     is ``FOR NO KEY UPDATE``: it leaves alone the key-share locks that inserting a sale line takes on
     its product, so a sale being recorded elsewhere never waits for a stock change (nor the reverse). A change
     that would take stock below zero is refused (400) unless ``clamp_at_zero`` (imports of history,
-    where the count is the truth) stops it at zero. Returns the updated products by id.
+    where the count is the truth) stops it at zero; likewise a change that would take stock past what
+    the stock column holds (``INTEGER_LIMIT``) is refused, or, for imports, stopped there. Returns the
+    updated products by id.
     """
     changes = [change for change in changes if change.change != 0]
     if not changes:
@@ -64,6 +72,14 @@ def stock_apply(
                         field="change",
                     )
                 applied = -product.stock_quantity
+            if product.stock_quantity + applied > INTEGER_LIMIT:
+                if not clamp_at_zero:
+                    raise ApplicationError(
+                        f"Stock of {product.sku} would be {product.stock_quantity + applied:,}: more than "
+                        f"the largest stock a product can hold ({INTEGER_LIMIT:,}).",
+                        field="change",
+                    )
+                applied = INTEGER_LIMIT - product.stock_quantity
             if applied == 0:
                 continue
             product.stock_quantity += applied
@@ -225,6 +241,13 @@ def transaction_create(
     if quantity == 0:
         raise ApplicationError("Quantity cannot be zero.", field="quantity")
     unit_price = product.unit_price if unit_price is None else unit_price
+    total = (unit_price * quantity).quantize(Decimal("0.01"))
+    if abs(total) > MAX_AMOUNT:
+        raise ApplicationError(
+            f"The line total {total:,} (quantity × unit price) is larger than the largest amount "
+            f"recorded ({MAX_AMOUNT:,}).",
+            field="quantity",
+        )
     with transaction.atomic():
         sale = Transaction.objects.for_business(business).create(
             business=business,
@@ -233,7 +256,7 @@ def transaction_create(
             customer=customer,
             quantity=quantity,
             unit_price=unit_price,
-            total=(unit_price * quantity).quantize(Decimal("0.01")),
+            total=total,
             timestamp=timestamp or timezone.now(),
             country=country or (customer.country if customer else ""),
             payment_method=payment_method,

@@ -206,7 +206,9 @@ def drive(port: int, path: str, headers: dict, clients: int, seconds: float) -> 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--reload", action="store_true", help="load the file again into a fresh business")
     parser.add_argument("--seconds", type=float, default=20, help="per endpoint")
     parser.add_argument("--clients", type=int, default=8)
@@ -240,7 +242,9 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=30)
     print()
-    print("| endpoint | requests | errors | p50 ms | p95 ms | max ms | DB connections (peak) | load average |")
+    print(
+        "| endpoint | requests | errors | p50 ms | p95 ms | max ms | DB connections (peak) | load average |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     for result in results:
         print(

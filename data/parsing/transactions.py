@@ -21,6 +21,7 @@ from data.parsing.values import (
     format_cents,
     map_distinct,
     money_converter,
+    normalise_key,
     text_converter,
     whole_number_converter,
 )
@@ -67,7 +68,7 @@ _LABELS = {
 
 
 def _normalised_name(name: str) -> str:
-    return " ".join(name.casefold().split())
+    return " ".join(normalise_key(name).casefold().split())
 
 
 def _pos_minute(iso_minute: str) -> str:
@@ -141,7 +142,7 @@ class TransactionFileReader(FileReader):
         problems = RowProblems(count, len(self.header))
 
         invoice = self._text(table, "invoice", problems)
-        sku = self._text(table, "sku", problems)
+        sku = self._text(table, "sku", problems, key=True)
         product_name = self._text(table, "product_name", problems)
         category = self._text(table, "category", problems)
         country = self._text(table, "country", problems)
