@@ -244,7 +244,7 @@ def transaction_create(
     total = (unit_price * quantity).quantize(Decimal("0.01"))
     if abs(total) > MAX_AMOUNT:
         raise ApplicationError(
-            f"The line total {total:,} (quantity × unit price) is larger than the largest amount "
+            f"The line total {total:,} (quantity x unit price) is larger than the largest amount "
             f"recorded ({MAX_AMOUNT:,}).",
             field="quantity",
         )

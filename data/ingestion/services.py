@@ -115,7 +115,7 @@ def upload_create(
 def _storage_name(file_name: str, sha256: str) -> str:
     """The name a stored file gets: its digest and, when it is a plain one, the sender's extension.
 
-    The sender's name is kept in ``file_name`` for people; on disk it could be anything (200 × "é" is
+    The sender's name is kept in ``file_name`` for people; on disk it could be anything (200 times "é" is
     404 bytes, past the 255 bytes a file system allows in a name), while the digest is unique per
     business and kind, like the upload itself.
     """

@@ -121,7 +121,7 @@ def quote(text: str) -> str:
 
 
 def normalise_key(text: str) -> str:
-    """The form of a key (a SKU) that look-alikes share: Unicode NFKC (full-width "ＡＢ１" is "AB1", a
+    """The form of a key (a SKU) that look-alikes share: Unicode NFKC (full-width letters and digits are ASCII ones, a
     composed "é" equals "e" + combining accent), without invisible format characters (zero-width spaces
     and joiners, the byte-order mark, soft hyphens: Unicode category Cf) and surrounding whitespace.
 
