@@ -121,9 +121,10 @@ def quote(text: str) -> str:
 
 
 def normalise_key(text: str) -> str:
-    """The form of a key (a SKU) that look-alikes share: Unicode NFKC (full-width letters and digits are ASCII ones, a
-    composed "é" equals "e" + combining accent), without invisible format characters (zero-width spaces
-    and joiners, the byte-order mark, soft hyphens: Unicode category Cf) and surrounding whitespace.
+    """The form of a key (a SKU) that look-alikes share: Unicode NFKC (full-width letters and digits
+    become ASCII ones, a composed "é" equals "e" + combining accent), without invisible format characters
+    (zero-width spaces and joiners, the byte-order mark, soft hyphens: Unicode category Cf) and
+    surrounding whitespace.
 
     Applied once, where keys are built: the CSV readers and the API's product serializer both call it.
     """
