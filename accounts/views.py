@@ -51,7 +51,7 @@ class LoginView(TokenObtainPairView):
             email=str(request.data.get("email", "")), address=request.META.get("REMOTE_ADDR", "")
         )
         if failures.exceeded():
-            raise Throttled(detail="Too many failed logins. Try again later.")
+            raise Throttled(wait=failures.window, detail="Too many failed logins. Try again later.")
         try:
             response = super().post(request, *args, **kwargs)
         except AuthenticationFailed:
