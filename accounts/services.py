@@ -5,7 +5,7 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 
 from accounts.models import Business, Membership, Role, User
-from project.common.exceptions import ApplicationError
+from project.common.exceptions import ApplicationError, ConflictError
 
 
 def user_register(*, email: str, password: str, name: str, business_name: str) -> tuple[User, Business]:
@@ -42,7 +42,7 @@ def membership_delete(*, membership: Membership) -> None:
             business_id=membership.business_id, role=Role.OWNER
         )
         if membership.role == Role.OWNER and owners.count() <= 1:
-            raise ApplicationError("A business needs at least one owner.")
+            raise ConflictError("A business needs at least one owner.")
         membership.delete()
 
 

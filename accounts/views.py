@@ -20,6 +20,7 @@ from accounts.serializers import (
 )
 from accounts.tenancy.views import TenantViewMixin
 from project.common.exceptions import ApplicationError
+from project.common.schema import ErrorSerializer
 
 
 class RegisterView(APIView):
@@ -45,6 +46,8 @@ class RegisterView(APIView):
 
 class LoginView(TokenObtainPairView):
     """Email and password for a token pair. Repeated failures per account or address answer 429."""
+
+    throttled = True  # the schema documents its 429 and Retry-After
 
     def post(self, request, *args, **kwargs):
         failures = services.LoginFailures(
@@ -115,6 +118,10 @@ class MemberViewSet(
             email=serializer.validated_data["user"]["email"],
             role=serializer.validated_data["role"],
         )
+
+    @extend_schema(responses={204: None, 409: ErrorSerializer})
+    def destroy(self, request, *args, **kwargs):
+        return super().destroy(request, *args, **kwargs)
 
     def perform_destroy(self, instance):
         services.membership_delete(membership=instance)

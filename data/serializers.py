@@ -1,3 +1,4 @@
+from django.db import models
 from rest_framework import serializers
 
 from data.models import (
@@ -11,6 +12,7 @@ from data.models import (
 )
 from data.parsing.values import normalise_key
 from data.selectors import StockStatus
+from project.common.fields import NonZeroIntegerField, StrictDecimalField
 from project.common.parsers import JSONField
 
 # Bounds on what one request may say: a line of a million units at a million each still fits the
@@ -34,6 +36,11 @@ class TenantPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
 
 
 class ProductSerializer(serializers.ModelSerializer):
+    # Money in as a decimal string of the schema's pattern, nothing looser (project/common/fields.py).
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DecimalField: StrictDecimalField,
+    }
     stock_status = serializers.ChoiceField(choices=StockStatus.CHOICES, read_only=True)
     stock_quantity = serializers.IntegerField(min_value=0, max_value=MAX_UNITS, required=False, default=0)
 
@@ -119,17 +126,14 @@ class StockMovementSerializer(serializers.ModelSerializer):
 
 class StockAdjustSerializer(serializers.Serializer):
     product_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
-    change = serializers.IntegerField(min_value=-MAX_UNITS, max_value=MAX_UNITS)
+    change = NonZeroIntegerField(
+        min_value=-MAX_UNITS, max_value=MAX_UNITS, zero_message="A change of zero changes nothing."
+    )
     reason = serializers.ChoiceField(
         choices=[StockMovement.Reason.ADJUSTMENT, StockMovement.Reason.RETURN, StockMovement.Reason.RECEIPT],
         default=StockMovement.Reason.ADJUSTMENT,
     )
     note = serializers.CharField(max_length=255, allow_blank=True, required=False, default="")
-
-    def validate_change(self, value: int) -> int:
-        if value == 0:
-            raise serializers.ValidationError("A change of zero changes nothing.")
-        return value
 
 
 class InventoryReportSerializer(serializers.Serializer):
@@ -147,10 +151,14 @@ class TransactionSerializer(serializers.ModelSerializer):
     customer = TenantPrimaryKeyRelatedField(Customer, required=False, allow_null=True)
     product_sku = serializers.CharField(source="product.sku", read_only=True)
     product_name = serializers.CharField(source="product.name", read_only=True)
-    unit_price = serializers.DecimalField(
+    unit_price = StrictDecimalField(
         max_digits=14, decimal_places=2, min_value=0, max_value=MAX_PRICE, required=False
     )
-    quantity = serializers.IntegerField(min_value=-MAX_UNITS, max_value=MAX_UNITS)
+    quantity = NonZeroIntegerField(
+        min_value=-MAX_UNITS,
+        max_value=MAX_UNITS,
+        zero_message="Quantity cannot be zero; use a negative quantity for a return.",
+    )
     invoice = serializers.CharField(max_length=64, required=False, allow_blank=True)
     timestamp = serializers.DateTimeField(required=False)
 
@@ -173,15 +181,12 @@ class TransactionSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["id", "total", "source"]
 
-    def validate_quantity(self, value: int) -> int:
-        if value == 0:
-            raise serializers.ValidationError(
-                "Quantity cannot be zero; use a negative quantity for a return."
-            )
-        return value
-
 
 class CustomerSerializer(serializers.ModelSerializer):
+    # Blank until the customer's first scoring run: the schema lists "" among the answers.
+    segment = serializers.ChoiceField(choices=Customer.Segment.choices, allow_blank=True, read_only=True)
+    churn_risk = serializers.ChoiceField(choices=Customer.ChurnRisk.choices, allow_blank=True, read_only=True)
+
     class Meta:
         model = Customer
         fields = [
@@ -254,4 +259,7 @@ class UploadCreateSerializer(serializers.Serializer):
 
 class UploadAcceptedSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    status = serializers.CharField()
+    status = serializers.ChoiceField(choices=UploadRecord.Status.choices)
+    duplicate = serializers.BooleanField(
+        required=False, help_text="The same bytes were uploaded before: this is that upload (200)"
+    )

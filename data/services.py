@@ -11,7 +11,7 @@ from django.utils import timezone
 from accounts.models import Business
 from data.models import Customer, Product, StockAlert, StockMovement, Transaction
 from data.parsing.values import CENTS_LIMIT, INTEGER_LIMIT
-from project.common.exceptions import ApplicationError
+from project.common.exceptions import ApplicationError, ConflictError
 
 # The largest amount a money column (numeric(14, 2)) holds. Each field of a request is bounded where it
 # is validated; a value derived from several (a line's total, the stock after a change) is checked here,
@@ -220,7 +220,7 @@ def product_update(*, product: Product, user, data: Mapping) -> Product:
 
 def product_delete(*, product: Product) -> None:
     if product.transactions.exists():
-        raise ApplicationError("This product has transactions and cannot be deleted.")
+        raise ConflictError("This product has transactions and cannot be deleted.")
     product.delete()
 
 

@@ -25,6 +25,7 @@ from data.serializers import (
     UploadCreateSerializer,
     UploadSerializer,
 )
+from project.common.schema import ErrorSerializer
 
 
 class ProductViewSet(TenantModelViewSet):
@@ -48,6 +49,10 @@ class ProductViewSet(TenantModelViewSet):
             product=serializer.instance, user=self.request.user, data=serializer.validated_data
         )
         serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
+
+    @extend_schema(responses={204: None, 409: ErrorSerializer})
+    def destroy(self, request, *args, **kwargs):
+        return super().destroy(request, *args, **kwargs)
 
     def perform_destroy(self, instance):
         services.product_delete(product=instance)
@@ -127,7 +132,8 @@ class UploadCreateView(TenantAPIView):
     kind: str = ""
 
     @extend_schema(
-        request={"multipart/form-data": UploadCreateSerializer}, responses={202: UploadAcceptedSerializer}
+        request={"multipart/form-data": UploadCreateSerializer},
+        responses={202: UploadAcceptedSerializer, 200: UploadAcceptedSerializer},
     )
     def post(self, request):
         # Refuse an oversized body before reading it: DRF parses the multipart body on first access.
@@ -167,7 +173,7 @@ class UploadViewSet(TenantReadOnlyViewSet):
     def get_tenant_queryset(self, business):
         return selectors.upload_list(business=business)
 
-    @extend_schema(request=None, responses={202: UploadAcceptedSerializer})
+    @extend_schema(request=None, responses={202: UploadAcceptedSerializer, 409: ErrorSerializer})
     @action(detail=True, methods=["post"])
     def retry(self, request, pk=None):
         upload = ingestion.upload_retry(upload=self.get_object())

@@ -168,7 +168,7 @@ REST_FRAMEWORK = {
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "project.common.schema.AutoSchema",
     "EXCEPTION_HANDLER": "project.common.exceptions.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
     "PAGE_SIZE": 50,

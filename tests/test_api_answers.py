@@ -48,7 +48,9 @@ def test_a_method_the_route_does_not_have_is_a_json_405(api):
 
 
 def test_a_browser_asking_for_html_still_gets_json(api):
-    response = api.get("/api/data/inventory/products/", HTTP_ACCEPT="text/html,application/xhtml+xml,*/*;q=0.8")
+    response = api.get(
+        "/api/data/inventory/products/", HTTP_ACCEPT="text/html,application/xhtml+xml,*/*;q=0.8"
+    )
 
     assert_json(response, 200)
 

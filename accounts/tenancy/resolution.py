@@ -15,13 +15,11 @@ def resolve_membership(*, user, header_value: str | None) -> Membership:
     header names a business the user is not a member of (whether or not it exists).
     """
     memberships = Membership.objects.select_related("business").filter(user=user)
-    if header_value is not None and header_value.strip() != "":
-        try:
-            business_id = int(header_value)
-        except ValueError as error:
-            raise exceptions.ValidationError(
-                {BUSINESS_HEADER: ["Must be a business id (an integer)."]}
-            ) from error
+    if header_value is not None:
+        # Sent at all, it must be an id: a blank or malformed header is not the same as none.
+        if not (header_value.isascii() and header_value.isdigit() and 1 <= int(header_value) < 2**63):
+            raise exceptions.ValidationError({BUSINESS_HEADER: ["Must be a business id (an integer)."]})
+        business_id = int(header_value)
         membership = memberships.filter(business_id=business_id).first()
         if membership is None:
             raise exceptions.PermissionDenied("You are not a member of that business.")

@@ -16,6 +16,8 @@ class TenantViewMixin:
     """
 
     permission_classes = [permissions.IsAuthenticated, HasBusinessRole]
+    # The header naming the business; the OpenAPI schema documents it on every tenant operation.
+    business_header = BUSINESS_HEADER
 
     def initial(self, request, *args, **kwargs):
         self.perform_authentication(request)
