@@ -134,3 +134,49 @@ def test_a_browser_client_can_read_retry_after(anonymous):
     response = anonymous.get("/api/health/", HTTP_ORIGIN=FRONTEND)
 
     assert "retry-after" in response["Access-Control-Expose-Headers"].lower()
+
+
+@pytest.mark.parametrize("value", ["", " ", "abc", "+1", "\u0661", "0", "9223372036854775808"])
+def test_a_blank_or_malformed_business_header_is_a_400_not_no_header(api, value):
+    response = api.get("/api/data/inventory/products/", HTTP_X_BUSINESS_ID=value)
+
+    assert assert_json(response, 400) == {"X-Business-ID": ["Must be a business id (an integer)."]}
+
+
+@pytest.mark.parametrize("value", ["0", "501", "abc", "-1", "1.5"])
+def test_a_page_size_outside_1_to_500_is_a_400_naming_it(api, value):
+    body = assert_json(api.get(f"/api/data/inventory/products/?page_size={value}"), 400)
+
+    assert list(body) == ["page_size"]
+
+
+def test_a_boolean_filter_refuses_what_is_not_a_boolean(api):
+    assert_json(api.get("/api/data/inventory/alerts/?acknowledged=5572049072583012352"), 400)
+    assert_json(api.get("/api/data/inventory/alerts/?acknowledged=true"), 200)
+
+
+def test_deleting_a_product_with_sales_is_a_409_conflict(api, business):
+    from tests.factories import ProductFactory, TransactionFactory
+
+    product = ProductFactory(business=business)
+    TransactionFactory(product=product)
+
+    assert_json(api.delete(f"/api/data/inventory/products/{product.pk}/"), 409)
+
+
+def test_the_schema_documents_errors_the_business_header_and_public_operations(anonymous):
+    schema = anonymous.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    paths = schema["paths"]
+
+    products = paths["/api/data/inventory/products/"]["get"]
+    assert {"400", "401", "403", "404"} <= set(products["responses"])
+    header = next(p for p in products["parameters"] if p["name"] == "X-Business-ID")
+    assert (header["in"], header["required"], header["schema"]["minimum"]) == ("header", False, 1)
+    for public in ["/api/auth/login/", "/api/auth/register/", "/api/auth/refresh/"]:
+        assert paths[public]["post"]["security"] == []
+        assert not any(p["name"] == "X-Business-ID" for p in paths[public]["post"].get("parameters", []))
+    assert "Retry-After" in paths["/api/auth/login/"]["post"]["responses"]["429"]["headers"]
+    summary = paths["/api/data/forecast/summary/"]["get"]["responses"]["200"]["content"]["application/json"]
+    assert summary["schema"]["$ref"].endswith("PaginatedForecastSummaryList")
+    segment = schema["components"]["schemas"]["Customer"]["properties"]["segment"]
+    assert {"$ref": "#/components/schemas/BlankEnum"} in segment["oneOf"]

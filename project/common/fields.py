@@ -60,3 +60,20 @@ class NonZeroIntegerField(serializers.IntegerField):
         if value == 0:
             self.fail("zero")
         return value
+
+
+def refuse_numbers_as_text() -> None:
+    """DRF's ``CharField`` takes a JSON number for text (``"name": 42`` becomes ``"42"``), which no
+    schema can describe: a text field then takes only text. Installed once, at start-up
+    (``project.common.apps``), for every serializer; form and query values are text anyway."""
+    original = serializers.CharField.to_internal_value
+    if getattr(original, "refuses_numbers", False):
+        return
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return original(self, data)
+
+    to_internal_value.refuses_numbers = True
+    serializers.CharField.to_internal_value = to_internal_value

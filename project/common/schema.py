@@ -57,6 +57,29 @@ class AutoSchema(openapi.AutoSchema):
             schema.update({key: value for key, value in ID_SCHEMA.items() if key != "type"})
         return schema
 
+    def _map_basic_serializer(self, serializer, direction):
+        schema = super()._map_basic_serializer(serializer, direction)
+        if direction == "response":
+            # Input bounds are for what a request may set; a stored value may have grown past them
+            # (stock after many receipts), and an answer reports what is stored.
+            for field_schema in schema.get("properties", {}).values():
+                for bound in ("minimum", "maximum", "maxLength", "minLength"):
+                    field_schema.pop(bound, None)
+        return schema
+
+    def map_parsers(self):
+        # Bodies are documented as JSON wherever JSON is accepted (forms are accepted too, for
+        # browsers, but cannot say null); uploads, which take only forms, document multipart.
+        media_types = super().map_parsers()
+        return ["application/json"] if "application/json" in media_types else media_types
+
+    def _get_filter_parameters(self):
+        # django-filter reads an empty value (``?start=``) as "no filter": the schema says so.
+        parameters = super()._get_filter_parameters()
+        for parameter in parameters:
+            parameter["schema"] = {"anyOf": [parameter["schema"], {"type": "string", "enum": [""]}]}
+        return parameters
+
     def get_override_parameters(self):
         parameters = list(super().get_override_parameters())
         header = getattr(self.view, "business_header", None)
