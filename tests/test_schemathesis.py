@@ -21,6 +21,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from rest_framework_simplejwt.tokens import RefreshToken
+from schemathesis.specs.openapi.checks import negative_data_rejection
 
 from accounts.models import Role
 from data.services import StockChange, stock_apply
@@ -171,4 +172,12 @@ def test_the_api_keeps_to_its_schema(case, seeded_owner):
     valid_for_the_database(case)
     # A case generated without credentials (to check that they are required) is sent without them.
     negated = case.operation.schema.is_security_param_negated(case)
-    case.call_and_validate(headers=None if negated else {"Authorization": seeded_owner})
+    excluded = []
+    if case.operation.path.startswith("/api/data/upload/"):
+        # Known false positive (schemathesis 4.32): its coverage phase labels an upload with "only the
+        # required headers" (no X-Business-ID, which is optional) as invalid, then reports the 202 as an
+        # invalid request accepted. Every other check still runs on the uploads.
+        excluded.append(negative_data_rejection)
+    case.call_and_validate(
+        headers=None if negated else {"Authorization": seeded_owner}, excluded_checks=excluded
+    )

@@ -143,12 +143,13 @@ def start_gunicorn(port: int, workers: int) -> subprocess.Popen:
         cwd=ROOT,
         env=server_env(),
     )
-    for _ in range(300):
+    deadline = time.monotonic() + 300  # importing Django and pandas takes a while on a busy machine
+    while time.monotonic() < deadline:
         try:
             if request(port, "/api/health/")[0] in {200, 503}:
                 return server
         except OSError:
-            time.sleep(0.1)
+            time.sleep(0.5)
     server.terminate()
     raise SystemExit("gunicorn did not start")
 
