@@ -5,7 +5,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import Business, Invitation, Membership, Role, User, email_normalize
-from project.common.exceptions import ApplicationError
+from project.common.exceptions import ApplicationError, ConflictError
 
 
 def user_register(*, email: str, password: str, name: str, business_name: str) -> tuple[User, Business]:
@@ -42,7 +42,7 @@ def membership_delete(*, membership: Membership) -> None:
         if current is None:  # removed meanwhile by someone else
             return
         if current.role == Role.OWNER and len(owners) <= 1:
-            raise ApplicationError("A business needs at least one owner.")
+            raise ConflictError("A business needs at least one owner.")
         current.delete()
 
 

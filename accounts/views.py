@@ -26,6 +26,7 @@ from accounts.tenancy.views import TenantViewMixin
 from accounts.throttling import LoginThrottle, registration_reserve
 from accounts.tokens import FamilyRefreshToken, token_family, token_family_revoke
 from project.common.exceptions import ApplicationError
+from project.common.schema import ErrorSerializer
 
 TOO_MANY_ATTEMPTS = OpenApiResponse(description="Too many attempts from this client; see Retry-After.")
 
@@ -57,6 +58,8 @@ class RegisterView(APIView):
 
 class LoginView(TokenObtainPairView):
     """Email and password for a token pair. Failed attempts are throttled (``accounts/throttling.py``)."""
+
+    throttled = True  # the schema documents its 429 and Retry-After
 
     @extend_schema(
         request=LoginRequestSerializer, responses={200: TokenPairSerializer, 429: TOO_MANY_ATTEMPTS}
@@ -138,6 +141,10 @@ class MemberViewSet(
             business=request.business, invited_by=request.user, **serializer.validated_data
         )
         return Response(InvitationSerializer(invitation).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses={204: None, 409: ErrorSerializer})
+    def destroy(self, request, *args, **kwargs):
+        return super().destroy(request, *args, **kwargs)
 
     def perform_destroy(self, instance):
         services.membership_delete(membership=instance)

@@ -1,11 +1,14 @@
 import django_filters
 from django import forms
 from django.db.models import Q
+from drf_spectacular.utils import extend_schema_field
 
 from data.models import Customer, Product, StockAlert, StockMovement, Transaction
 from data.stock import StockStatus
+from project.common.schema import ID_SCHEMA
 
 
+@extend_schema_field(ID_SCHEMA)
 class IdFilter(django_filters.NumberFilter):
     """A record id. Not a model choice: choices would be checked against every business's rows (a 400
     for ids that exist nowhere, 200 for another business's) and the queryset is scoped already."""
@@ -16,6 +19,24 @@ class IdFilter(django_filters.NumberFilter):
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", 2**63 - 1)
         super().__init__(*args, **kwargs)
+
+
+class StrictBooleanField(forms.Field):
+    """``true`` or ``false`` (also ``1``/``0``, any case); anything else is a 400, not "no filter"."""
+
+    VALUES = {"true": True, "1": True, "false": False, "0": False}
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        try:
+            return self.VALUES[str(value).lower()]
+        except KeyError as error:
+            raise forms.ValidationError("Must be true or false.") from error
+
+
+class BooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
 
 
 class ProductFilter(django_filters.FilterSet):
@@ -43,6 +64,7 @@ class StockAlertFilter(django_filters.FilterSet):
     """Active alerts are the ones nobody has acknowledged yet; ``?acknowledged=true`` lists the others."""
 
     product = IdFilter(field_name="product_id")
+    acknowledged = BooleanFilter()
 
     class Meta:
         model = StockAlert

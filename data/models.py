@@ -13,6 +13,8 @@ MONEY = {"max_digits": 14, "decimal_places": 2}
 # at four places too and shown, like every amount, with two.
 UNIT_PRICE = {"max_digits": 14, "decimal_places": 4}
 LINE_TOTAL = {"max_digits": 18, "decimal_places": 4}
+# A sum of many amounts (a customer's spend and value): each line fits MONEY, their sum needs more room.
+MONEY_SUM = {"max_digits": 20, "decimal_places": 2}
 
 
 class Product(TenantModel):
@@ -68,12 +70,12 @@ class Customer(TenantModel):
     last_purchase_at = models.DateTimeField(null=True, blank=True)
     recency_days = models.IntegerField(null=True, blank=True)
     frequency = models.IntegerField(default=0)
-    monetary = models.DecimalField(**MONEY, default=0)
+    monetary = models.DecimalField(**MONEY_SUM, default=0)
     segment = models.CharField(max_length=16, choices=Segment.choices, blank=True, default="")
     segment_reason = models.CharField(max_length=255, blank=True, default="")
     churn_probability = models.FloatField(null=True, blank=True)
     churn_risk = models.CharField(max_length=8, choices=ChurnRisk.choices, blank=True, default="")
-    predicted_clv = models.DecimalField(**MONEY, null=True, blank=True)
+    predicted_clv = models.DecimalField(**MONEY_SUM, null=True, blank=True)
     scored_at = models.DateTimeField(null=True, blank=True)
 
     class Meta(TenantModel.Meta):

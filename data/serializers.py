@@ -1,3 +1,4 @@
+from django.db import models
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -13,15 +14,18 @@ from data.models import (
     UploadRowError,
 )
 from data.parsing import bounds
+from data.parsing.values import normalise_key
 from data.stock import StockStatus
+from project.common.fields import NonZeroIntegerField, StrictDecimalField
 from project.common.numbers import MoneyField
+from project.common.parsers import JSONField
 
 # The bounds of what a record may say are the uploads' too: one module (data.parsing.bounds) says them.
 MAX_UNITS = bounds.MAX_UNITS
 MAX_PRICE = bounds.MAX_UNIT_PRICE
 
 
-class UnitPriceField(serializers.DecimalField):
+class UnitPriceField(StrictDecimalField):
     """A unit price: up to four decimal places in and out ("0.0010"), between 0 and ``MAX_UNIT_PRICE``."""
 
     def __init__(self, **kwargs):
@@ -55,6 +59,11 @@ class TenantPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
 
 
 class ProductSerializer(serializers.ModelSerializer):
+    # Money in as a decimal string of the schema's pattern, nothing looser (project/common/fields.py).
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.DecimalField: StrictDecimalField,
+    }
     stock_status = serializers.ChoiceField(choices=StockStatus.CHOICES, read_only=True)
     unit_price = UnitPriceField(required=False)
     unit_cost = UnitPriceField(required=False, allow_null=True)
@@ -84,7 +93,7 @@ class ProductSerializer(serializers.ModelSerializer):
         }
 
     def validate_sku(self, value: str) -> str:
-        value = value.strip()
+        value = normalise_key(value)
         if not value:
             raise serializers.ValidationError("This field may not be blank.")
         return value
@@ -140,23 +149,21 @@ class StockMovementSerializer(serializers.ModelSerializer):
 
 class StockAdjustSerializer(serializers.Serializer):
     product_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
-    change = serializers.IntegerField(min_value=-MAX_UNITS, max_value=MAX_UNITS)
+    change = NonZeroIntegerField(
+        min_value=-MAX_UNITS, max_value=MAX_UNITS, zero_message="A change of zero changes nothing."
+    )
     reason = serializers.ChoiceField(
         choices=[StockMovement.Reason.ADJUSTMENT, StockMovement.Reason.RETURN, StockMovement.Reason.RECEIPT],
         default=StockMovement.Reason.ADJUSTMENT,
     )
     note = serializers.CharField(max_length=255, allow_blank=True, required=False, default="")
 
-    def validate_change(self, value: int) -> int:
-        if value == 0:
-            raise serializers.ValidationError("A change of zero changes nothing.")
-        return value
-
 
 class InventoryReportSerializer(serializers.Serializer):
     total_products = serializers.IntegerField()
     total_units = serializers.IntegerField()
-    stock_value = MoneyField()
+    # A sum over every product: no digit limit, or a large enough catalogue would be a 500.
+    stock_value = serializers.DecimalField(max_digits=None, decimal_places=2)
     low_stock_count = serializers.IntegerField()
     out_of_stock_count = serializers.IntegerField()
     overstock_count = serializers.IntegerField()
@@ -169,7 +176,11 @@ class TransactionSerializer(serializers.ModelSerializer):
     product_name = serializers.CharField(source="product.name", read_only=True)
     unit_price = UnitPriceField(required=False)
     total = MoneyField()
-    quantity = serializers.IntegerField(min_value=-MAX_UNITS, max_value=MAX_UNITS)
+    quantity = NonZeroIntegerField(
+        min_value=-MAX_UNITS,
+        max_value=MAX_UNITS,
+        zero_message="Quantity cannot be zero; use a negative quantity for a return.",
+    )
     invoice = serializers.CharField(max_length=64, required=False, allow_blank=True)
     timestamp = SaleTimestampField(required=False)
 
@@ -192,15 +203,12 @@ class TransactionSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = ["id", "total", "source"]
 
-    def validate_quantity(self, value: int) -> int:
-        if value == 0:
-            raise serializers.ValidationError(
-                "Quantity cannot be zero; use a negative quantity for a return."
-            )
-        return value
-
 
 class CustomerSerializer(serializers.ModelSerializer):
+    # Blank until the customer's first scoring run: the schema lists "" among the answers.
+    segment = serializers.ChoiceField(choices=Customer.Segment.choices, allow_blank=True, read_only=True)
+    churn_risk = serializers.ChoiceField(choices=Customer.ChurnRisk.choices, allow_blank=True, read_only=True)
+
     class Meta:
         model = Customer
         fields = [
@@ -296,13 +304,16 @@ class StaffUploadSerializer(UploadListSerializer):
 
 class UploadCreateSerializer(serializers.Serializer):
     file = serializers.FileField()
-    column_map = serializers.JSONField(required=False, help_text="Our column name → your file's header")
+    column_map = JSONField(required=False, help_text="Our column name → your file's header (a JSON object)")
     date_order = serializers.ChoiceField(choices=["auto", "mdy", "dmy"], default="auto")
 
 
 class UploadAcceptedSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    status = serializers.CharField()
+    status = serializers.ChoiceField(choices=UploadRecord.Status.choices)
+    duplicate = serializers.BooleanField(
+        required=False, help_text="The same bytes were uploaded before: this is that upload (200)"
+    )
 
 
 @extend_schema_field(OpenApiTypes.INT)

@@ -13,8 +13,14 @@ from django.utils import timezone
 from accounts.models import Business
 from data.models import Customer, Product, StockAlert, StockMovement, Transaction, TransactionDeletion
 from data.parsing import bounds
+from data.parsing.values import CENTS_LIMIT, INTEGER_LIMIT
 from data.stock import StockStatus, effective_reorder_point, stock_status_of
 from project.common.exceptions import ApplicationError
+
+# The largest amount a money column (numeric(14, 2)) holds. Each field of a request is bounded where it
+# is validated; a value derived from several (a line's total, the stock after a change) is checked here,
+# where it is computed, against what its column can hold.
+MAX_AMOUNT = (Decimal(CENTS_LIMIT) - 1) / 100
 
 
 @dataclass(frozen=True)
@@ -47,7 +53,9 @@ def stock_apply(
     its product, so a sale being recorded elsewhere never waits for a stock change (nor the reverse). A change
     that would take stock below zero is refused (400) unless ``clamp_at_zero`` (imports of history,
     where the count is the truth) stops it at zero; the refusal names ``field``, the input the client
-    sent (``change`` for an adjustment, ``quantity`` for a sale). Returns the updated products by id.
+    sent (``change`` for an adjustment, ``quantity`` for a sale). Likewise a change that would take stock
+    past what the stock column holds (``INTEGER_LIMIT``) is refused, or, for imports, stopped there.
+    Returns the updated products by id.
     """
     changes = [change for change in changes if change.change != 0 or change.target is not None]
     if not changes:
@@ -75,6 +83,14 @@ def stock_apply(
                         field=field,
                     )
                 applied = -product.stock_quantity
+            if product.stock_quantity + applied > INTEGER_LIMIT:
+                if not clamp_at_zero:
+                    raise ApplicationError(
+                        f"Stock of {product.sku} would be {product.stock_quantity + applied:,}: more than "
+                        f"the largest stock a product can hold ({INTEGER_LIMIT:,}).",
+                        field="change",
+                    )
+                applied = INTEGER_LIMIT - product.stock_quantity
             if applied == 0:
                 continue
             product.stock_quantity += applied
@@ -284,6 +300,13 @@ def transaction_create(
     if timestamp is not None and (problem := bounds.sale_time_problem(timestamp)):
         raise ApplicationError(f"A sale's time {problem}.", field="timestamp")
     unit_price = product.unit_price if unit_price is None else unit_price
+    total = (unit_price * quantity).quantize(Decimal("0.01"))
+    if abs(total) > MAX_AMOUNT:
+        raise ApplicationError(
+            f"The line total {total:,} (quantity x unit price) is larger than the largest amount "
+            f"recorded ({MAX_AMOUNT:,}).",
+            field="quantity",
+        )
     with transaction.atomic():
         sale = Transaction.objects.for_business(business).create(
             business=business,

@@ -31,6 +31,7 @@ from data.serializers import (
     UploadListSerializer,
     UploadSerializer,
 )
+from project.common.schema import ErrorSerializer
 
 
 class ProductViewSet(TenantModelViewSet):
@@ -54,6 +55,10 @@ class ProductViewSet(TenantModelViewSet):
             product=serializer.instance, user=self.request.user, data=serializer.validated_data
         )
         serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
+
+    @extend_schema(responses={204: None, 409: ErrorSerializer})
+    def destroy(self, request, *args, **kwargs):
+        return super().destroy(request, *args, **kwargs)
 
     def perform_destroy(self, instance):
         services.product_delete(product=instance)
@@ -140,7 +145,8 @@ class UploadCreateView(TenantAPIView):
     kind: str = ""
 
     @extend_schema(
-        request={"multipart/form-data": UploadCreateSerializer}, responses={202: UploadAcceptedSerializer}
+        request={"multipart/form-data": UploadCreateSerializer},
+        responses={202: UploadAcceptedSerializer, 200: UploadAcceptedSerializer},
     )
     def post(self, request):
         # Refuse an oversized body before reading it: DRF parses the multipart body on first access.
@@ -187,7 +193,7 @@ class UploadViewSet(TenantReadOnlyViewSet):
             return selectors.upload_with_errors(business=business)
         return selectors.upload_list(business=business)
 
-    @extend_schema(request=None, responses={202: UploadAcceptedSerializer})
+    @extend_schema(request=None, responses={202: UploadAcceptedSerializer, 409: ErrorSerializer})
     @action(detail=True, methods=["post"])
     def retry(self, request, pk=None):
         upload = ingestion.upload_retry(upload=self.get_object())

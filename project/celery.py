@@ -18,13 +18,18 @@ app.conf.task_routes = {
     "apps.churn.tasks.*": {"queue": "ml"},
     "apps.advice.tasks.*": {"queue": "ml"},
 }
+# A crontab field left out means "every": crontab(hour=2) would fire at each of the 60 minutes of 2 a.m.
+# Nightly entries name their minute. tests/test_beat_schedule.py counts each entry's firings in a day.
 app.conf.beat_schedule = {
     "requeue-stuck-uploads": {"task": "data.tasks.uploads_requeue_stuck", "schedule": crontab(minute="*/5")},
     "nightly-forecasts": {
         "task": "apps.forecasting.tasks.forecasts_refresh_all",
-        "schedule": crontab(hour=2),
+        "schedule": crontab(minute=0, hour=2),
     },
-    "nightly-customer-scores": {"task": "apps.churn.tasks.customers_score_all", "schedule": crontab(hour=3)},
+    "nightly-customer-scores": {
+        "task": "apps.churn.tasks.customers_score_all",
+        "schedule": crontab(minute=0, hour=3),
+    },
 }
 app.autodiscover_tasks()
 # The receipt job's tasks live in a package of the data app, which the default discovery does not visit.

@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from corsheaders.defaults import default_headers as cors_default_headers
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -53,6 +54,10 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1" if (DEBUG or TESTING) else "")
 FRONTEND_URL = os.environ.get("FRONTEND_URL", "http://localhost:3000")
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", FRONTEND_URL)
+# A browser client names its business and makes retries safe with these: the preflight must allow them.
+CORS_ALLOW_HEADERS = (*cors_default_headers, "x-business-id", "idempotency-key")
+# What a browser client may read of an answer besides the basics: when to retry after a 429.
+CORS_EXPOSE_HEADERS = ["Retry-After"]
 CSRF_TRUSTED_ORIGINS = CORS_ALLOWED_ORIGINS
 # Campaign copy: an optional OpenAI-compatible chat-completions endpoint may rewrite the built-in
 # templates (its output is checked against the plan); unset, the templates are used as they are.
@@ -93,6 +98,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "project.common.middleware.ApiHeadersMiddleware",
 ]
 
 ROOT_URLCONF = "project.urls"
@@ -165,11 +171,19 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.JWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "project.common.pagination.PageNumberPagination",
+    # JSON only, also for a browser: every answer under /api/ is JSON (no browsable HTML pages).
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # Bodies are bounded in size and depth (project/common/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "project.common.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "project.common.schema.AutoSchema",
     "EXCEPTION_HANDLER": "project.common.exceptions.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
     "PAGE_SIZE": 50,
@@ -203,6 +217,11 @@ REGISTRATION_WINDOW = env_duration("REGISTRATION_WINDOW", "1h")
 # trusted proxies append to it. Off by default: a header any client can send must not be believed.
 TRUSTED_PROXY_HEADER = os.environ.get("TRUSTED_PROXY_HEADER", "").strip()
 TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "1"))
+
+# Retry-After of a 429 whose throttle did not say how long it lasts.
+THROTTLE_RETRY_AFTER_SECONDS = int(os.environ.get("THROTTLE_RETRY_AFTER_SECONDS", "60"))
+# The Swagger UI page, which gets a Content-Security-Policy of its own (project/common/middleware.py).
+API_DOCS_PATH = "/api/docs/"
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Smart Market API",

@@ -17,13 +17,11 @@ def resolve_membership(*, user, header_value: str | None) -> Membership:
     header names a business the user is not a member of (whether or not it exists).
     """
     memberships = Membership.objects.select_related("business").filter(user=user)
-    if header_value is not None and header_value.strip() != "":
-        try:
-            business_id = int(header_value)
-        except ValueError as error:
-            raise exceptions.ValidationError(
-                {BUSINESS_HEADER: ["Must be a business id (an integer)."]}
-            ) from error
+    if header_value is not None:
+        # Sent at all, it must be an id: a blank or malformed header is not the same as none.
+        if not (header_value.isascii() and header_value.isdigit()):
+            raise exceptions.ValidationError({BUSINESS_HEADER: ["Must be a business id (an integer)."]})
+        business_id = int(header_value)
         if not 1 <= business_id <= MAX_ID:
             raise exceptions.ValidationError(
                 {BUSINESS_HEADER: [f"Must be a business id from 1 to {MAX_ID}."]}

@@ -26,6 +26,9 @@ class TenantViewMixin:
     """
 
     permission_classes = [permissions.IsAuthenticated, HasBusinessRole]
+    # The header naming the business; the OpenAPI schema documents it on every tenant operation.
+    business_header = BUSINESS_HEADER
+
     # Methods that decide which rows a view sees: subclasses customise get_tenant_queryset instead.
     guarded_methods = ("get_queryset",)
 

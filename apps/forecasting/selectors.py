@@ -4,6 +4,7 @@ import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import numpy as np
 import pandas as pd
 from django.db.models import QuerySet
 
@@ -35,13 +36,19 @@ def points_frame(forecast: ProductForecast, horizon: int = 90) -> pd.DataFrame:
 
 
 def reorder_for(forecast: ProductForecast) -> Reorder:
-    """Reorder advice from the stored forecast and the product's stock now (cheap: no fitting)."""
+    """Reorder advice from the stored forecast and the product's stock now (cheap: no fitting).
+
+    Stored points run day by day from ``first_date``, so they go to the arithmetic as arrays: a summary
+    page computes this for every row, and a DataFrame per row once cost most of its time.
+    """
     from ml_models.forecasting import reorder as ml  # pure arithmetic; no model library is loaded
 
     product = forecast.product
     today = forecast.first_date - timedelta(days=1)
-    plan = ml.reorder_plan(
-        points_frame(forecast),
+    points = np.asarray(forecast.points, dtype=float).reshape(-1, 3)
+    plan = ml.reorder_plan_of_days(
+        points[:, 0],
+        points[:, 2],
         stock_on_hand=product.stock_quantity,
         lead_time_days=product.lead_time_days,
         review_days=REVIEW_DAYS,

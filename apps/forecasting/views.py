@@ -3,10 +3,10 @@ from types import SimpleNamespace
 from django.db.models import F
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import generics, mixins, status, viewsets
 from rest_framework.response import Response
 
-from accounts.tenancy.views import TenantAPIView, TenantGenericAPIView, TenantViewMixin
+from accounts.tenancy.views import TenantAPIView, TenantViewMixin
 from apps.forecasting import selectors, services
 from apps.forecasting.models import ForecastRun, ProductForecast
 from apps.forecasting.serializers import (
@@ -26,8 +26,11 @@ def _horizon(request) -> int:
     return int(serializer.validated_data["horizon"])
 
 
-class ForecastSummaryView(TenantGenericAPIView):
-    """Every forecast product: expected units, model, backtest error, cover and whether to reorder now."""
+class ForecastSummaryView(TenantViewMixin, generics.ListAPIView):
+    """Every forecast product: expected units, model, backtest error, cover and whether to reorder now.
+
+    A list view, so the schema documents it as the paginated list it answers.
+    """
 
     serializer_class = ForecastSummarySerializer
     model = ProductForecast
@@ -43,7 +46,7 @@ class ForecastSummaryView(TenantGenericAPIView):
         )
 
     @extend_schema(parameters=[HORIZON_PARAMETER])
-    def get(self, request):
+    def list(self, request, *args, **kwargs):
         horizon = _horizon(request)
         page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         rows = [

@@ -4,9 +4,11 @@ import contextlib
 import functools
 import hashlib
 import logging
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
+from pathlib import PurePath
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
@@ -117,8 +119,8 @@ def upload_create(
             return upload, False
         if upload is None:
             upload = UploadRecord(business=business, kind=kind, sha256=sha256, created_by=user)
-            upload.file.save(file.name, file, save=False)
-        upload.file_name = file.name[:255]
+            upload.file.save(_storage_name(file.name, sha256), file, save=False)
+        upload.file_name = file.name.replace("\x00", "")[:255]
         upload.size_bytes = file.size
         upload.options = options
         _reset(upload)
@@ -138,6 +140,19 @@ def upload_create(
     if rejected is not None:
         raise _file_error(rejected, upload)
     return upload, True
+
+
+def _storage_name(file_name: str, sha256: str) -> str:
+    """The name a stored file gets: its digest and, when it is a plain one, the sender's extension.
+
+    The sender's name is kept in ``file_name`` for people; on disk it could be anything (200 times "é" is
+    404 bytes, past the 255 bytes a file system allows in a name), while the digest is unique per
+    business and kind, like the upload itself.
+    """
+    extension = PurePath(file_name).suffix.lower()
+    if not re.fullmatch(r"\.[a-z0-9]{1,10}", extension):
+        extension = ""
+    return f"{sha256}{extension}"
 
 
 class UploadRejected(ApplicationError):

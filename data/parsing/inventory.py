@@ -71,7 +71,7 @@ class InventoryFileReader(FileReader):
                 continue
             converted = convert_distinct(
                 table[:, columns[field]],
-                text_converter(label, max_length=MAX_LENGTHS[field], truncate=truncate),
+                text_converter(label, max_length=MAX_LENGTHS[field], truncate=truncate, key=field == "sku"),
             )
             problems.add(columns[field], converted.messages)
             values[field] = converted.values

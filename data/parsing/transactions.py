@@ -23,6 +23,7 @@ from data.parsing.values import (
     customer_id_converter,
     map_distinct,
     money_converter,
+    normalise_key,
     price_to_cents,
     text_converter,
     whole_number_converter,
@@ -70,7 +71,7 @@ _LABELS = {
 
 
 def _normalised_name(name: str) -> str:
-    return " ".join(name.casefold().split())
+    return " ".join(normalise_key(name).casefold().split())
 
 
 def _pos_minute(iso_minute: str) -> str:
@@ -163,7 +164,7 @@ class TransactionFileReader(FileReader):
         problems = RowProblems(count, len(self.header))
 
         invoice = self._text(table, "invoice", problems)
-        sku = self._text(table, "sku", problems)
+        sku = self._text(table, "sku", problems, key=True)
         product_name = self._text(table, "product_name", problems)
         category = self._text(table, "category", problems)
         country = self._text(table, "country", problems)

@@ -8,6 +8,7 @@ Python while keeping exact, readable conversion rules (``Decimal`` for money ins
 """
 
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
@@ -125,14 +126,34 @@ def quote(text: str) -> str:
     return f'"{text}"'
 
 
+def normalise_key(text: str) -> str:
+    """The form of a key (a SKU) that look-alikes share: Unicode NFKC (full-width letters and digits
+    become ASCII ones, a composed "é" equals "e" + combining accent), without invisible format characters
+    (zero-width spaces and joiners, the byte-order mark, soft hyphens: Unicode category Cf) and
+    surrounding whitespace.
+
+    Applied once, where keys are built: the CSV readers and the API's product serializer both call it.
+    """
+    value = unicodedata.normalize("NFKC", text)
+    if not value.isascii():
+        value = "".join(character for character in value if unicodedata.category(character) != "Cf")
+    return value.strip()
+
+
 def text_converter(
-    label: str, *, max_length: int | None = None, truncate: bool = False, lower: bool = False
+    label: str,
+    *,
+    max_length: int | None = None,
+    truncate: bool = False,
+    lower: bool = False,
+    key: bool = False,
 ) -> Converter:
     """Strip surrounding whitespace (and NUL characters, which PostgreSQL text cannot hold); blank becomes
-    None. Longer than ``max_length`` is cut when ``truncate`` is set, else a complaint."""
+    None. ``key`` values are normalised with :func:`normalise_key`. Longer than ``max_length`` is cut when
+    ``truncate`` is set, else a complaint."""
 
     def convert(text: str) -> tuple[str | None, str | None, bool]:
-        value = text.strip()
+        value = normalise_key(text) if key else text.strip()
         if "\x00" in value:
             value = value.replace("\x00", "").strip()
         if not value:

@@ -26,6 +26,7 @@ Conventions (days are calendar days; day 1 is the day after ``today``):
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from dataclasses import dataclass
 from typing import Literal
@@ -57,10 +58,19 @@ class ReorderPlan:
     horizon_demand: float
 
 
+@functools.lru_cache(maxsize=32)
+def _z(probability: float) -> float:
+    """The standard normal quantile; cached because a summary page asks for the same few hundreds of times."""
+    return float(norm.ppf(probability))
+
+
 def daily_sigmas(points: pd.DataFrame, interval_level: float = 95) -> np.ndarray:
     """Each day's standard deviation implied by its interval: (upper - predicted) / z."""
-    z = norm.ppf(0.5 + interval_level / 200)
-    return np.clip((points["upper"].to_numpy(float) - points["predicted"].to_numpy(float)) / z, 0, None)
+    return _sigmas(points["predicted"].to_numpy(float), points["upper"].to_numpy(float), interval_level)
+
+
+def _sigmas(predicted: np.ndarray, upper: np.ndarray, interval_level: float) -> np.ndarray:
+    return np.clip((upper - predicted) / _z(0.5 + interval_level / 200), 0, None)
 
 
 def forecast_days(points: pd.DataFrame, today) -> pd.DataFrame:
@@ -91,38 +101,62 @@ def reorder_plan(
     level of its interval (95 for ``select_and_forecast``'s default). The forecast must cover at
     least ``lead_time_days + review_days``. See the module docstring for every formula.
     """
+    days = forecast_days(points, today)
+    return reorder_plan_of_days(
+        days["predicted"].to_numpy(float),
+        days["upper"].to_numpy(float),
+        stock_on_hand=stock_on_hand,
+        lead_time_days=lead_time_days,
+        review_days=review_days,
+        service_level=service_level,
+        today=today,
+        interval_level=interval_level,
+    )
+
+
+def reorder_plan_of_days(
+    predicted: np.ndarray,
+    upper: np.ndarray,
+    *,
+    stock_on_hand: float,
+    lead_time_days: int,
+    review_days: int = 7,
+    service_level: float = 0.95,
+    today,
+    interval_level: float = 95,
+) -> ReorderPlan:
+    """:func:`reorder_plan` on arrays already known to run day by day from the day after ``today``
+    (a stored forecast's points): the same arithmetic without building a DataFrame per product."""
     if lead_time_days < 0 or review_days < 0:
         raise ValueError("lead time and review period cannot be negative")
     if not 0 < service_level < 1:
         raise ValueError("service_level is a probability strictly between 0 and 1")
-    days = forecast_days(points, today)
-    if lead_time_days + review_days > len(days):
+    if lead_time_days + review_days > len(predicted) or len(predicted) == 0:
         raise ValueError(
-            f"the forecast covers {len(days)} days; "
+            f"the forecast covers {len(predicted)} days; "
             f"lead time + review period need {lead_time_days + review_days}"
         )
-    predicted = days["predicted"].to_numpy(float)
-    sigmas = daily_sigmas(days, interval_level)
+    sigmas = _sigmas(predicted, upper, interval_level)
 
     lead_time_demand = float(predicted[:lead_time_days].sum())
     lead_time_sigma = math.sqrt(float((sigmas[:lead_time_days] ** 2).sum()))
-    safety_stock = max(0.0, float(norm.ppf(service_level)) * lead_time_sigma)
+    safety_stock = max(0.0, _z(service_level) * lead_time_sigma)
     reorder_point = lead_time_demand + safety_stock
     needed = float(predicted[: lead_time_days + review_days].sum()) + safety_stock - stock_on_hand
     # Round before ceil so float noise (12.000000000001) does not order an extra unit.
     order_quantity = max(0, math.ceil(round(needed, 6)))
 
-    start = to_day(today)
+    start = dt.date.fromordinal(to_day(today).toordinal())
     cumulative = np.cumsum(predicted)
     short = np.flatnonzero(cumulative > stock_on_hand + TOLERANCE)
     days_of_cover = int(short[0]) if len(short) else None
-    stockout_date = (start + pd.Timedelta(days=days_of_cover + 1)).date() if len(short) else None
+    stockout_date = start + dt.timedelta(days=days_of_cover + 1) if len(short) else None
 
     below_safety = np.flatnonzero(stock_on_hand - cumulative < safety_stock - TOLERANCE)
     order_by = None
     if len(below_safety):
         day_below = int(below_safety[0]) + 1  # 1-based day on which the stock dips below
-        order_by = max(start, start + pd.Timedelta(days=day_below - lead_time_days)).date()
+        order_by = max(start, start + dt.timedelta(days=day_below - lead_time_days))
 
     return ReorderPlan(
         reorder_point=reorder_point,
@@ -134,7 +168,7 @@ def reorder_plan(
         lead_time_demand=lead_time_demand,
         lead_time_days=lead_time_days,
         review_days=review_days,
-        horizon_days=len(days),
+        horizon_days=len(predicted),
         horizon_demand=float(predicted.sum()),
     )
 

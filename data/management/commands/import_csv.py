@@ -1,5 +1,3 @@
-import json
-
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Business
@@ -7,6 +5,7 @@ from data.ingestion.services import upload_import_path, upload_options_clean
 from data.management.commands.process_uploads import _summary
 from data.models import UploadRecord
 from project.common.exceptions import ApplicationError
+from project.common.parsers import JSONRefused, json_loads
 
 
 class Command(BaseCommand):
@@ -27,9 +26,9 @@ class Command(BaseCommand):
             raise CommandError("No such business.")
         try:
             options = upload_options_clean(
-                column_map=json.loads(column_map) if column_map else None, date_order=date_order
+                column_map=json_loads(column_map) if column_map else None, date_order=date_order
             )
             upload = upload_import_path(business=business, user=None, kind=kind, path=path, options=options)
-        except (ApplicationError, json.JSONDecodeError) as error:
+        except (ApplicationError, JSONRefused) as error:
             raise CommandError(str(error)) from error
         self.stdout.write(_summary(upload))
