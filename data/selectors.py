@@ -16,6 +16,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from accounts.models import Business
 from data.models import (
@@ -27,6 +28,7 @@ from data.models import (
     UploadRecord,
     UploadRowError,
 )
+from data.parsing.values import sale_time_bounds
 
 
 class StockStatus:
@@ -104,6 +106,33 @@ def transaction_list(*, business: Business) -> QuerySet[Transaction]:
         Transaction.objects.for_business(business)
         .select_related("product", "customer")
         .order_by("-timestamp", "-pk")
+    )
+
+
+def sales_usable(*, business: Business) -> QuerySet[Transaction]:
+    """The sale lines that models may read: those dated within ``sale_time_bounds`` of now.
+
+    Input is bounded on the way in, but rows stored before that (or written behind the API's back)
+    may carry a year-1 or year-2099 date; forecast and scoring runs read through this and say how many
+    lines they left out (:func:`sales_unusable_note`).
+    """
+    earliest, latest = sale_time_bounds(timezone.now())
+    return Transaction.objects.for_business(business).filter(timestamp__gte=earliest, timestamp__lte=latest)
+
+
+def sales_unusable_note(*, business: Business) -> str:
+    """What a run says about the sale lines it left out (``sales_usable``); empty when there are none."""
+    earliest, latest = sale_time_bounds(timezone.now())
+    ignored = (
+        Transaction.objects.for_business(business)
+        .filter(Q(timestamp__lt=earliest) | Q(timestamp__gt=latest))
+        .count()
+    )
+    if not ignored:
+        return ""
+    return (
+        f"Left out {ignored} sale line{'s' if ignored != 1 else ''} dated before {earliest:%Y-%m-%d} "
+        f"or after {latest:%Y-%m-%d %H:%M} UTC (a day after now)."
     )
 
 

@@ -1,7 +1,7 @@
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
-from apps.churn.views import CustomerViewSet
+from apps.churn.views import CustomerScoreRunViewSet, CustomerViewSet
 from data import views
 
 inventory = SimpleRouter()
@@ -21,5 +21,10 @@ urlpatterns = [
     path("upload/transactions/", views.TransactionUploadView.as_view(), name="upload-transactions"),
     path("upload/inventory/", views.InventoryUploadView.as_view(), name="upload-inventory"),
     path("forecast/", include("apps.forecasting.urls")),
+    path(
+        "customers/runs/<int:pk>/",
+        CustomerScoreRunViewSet.as_view({"get": "retrieve"}),
+        name="customer-score-run-detail",
+    ),
     path("", include(records.urls)),
 ]

@@ -4,6 +4,7 @@ import os
 
 from celery import Celery
 from celery.schedules import crontab
+from celery.signals import worker_ready
 from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
@@ -17,7 +18,8 @@ app.conf.task_routes = {
     "apps.churn.tasks.*": {"queue": "ml"},
 }
 app.conf.beat_schedule = {
-    "requeue-stuck-uploads": {"task": "data.tasks.uploads_requeue_stuck", "schedule": crontab(minute="*/5")},
+    # The outbox of every job kind: jobs the broker refused or lost, and jobs whose worker died.
+    "requeue-jobs": {"task": "project.common.tasks.jobs_requeue_task", "schedule": crontab(minute="*")},
     "nightly-forecasts": {
         "task": "apps.forecasting.tasks.forecasts_refresh_all",
         "schedule": crontab(hour=2),
@@ -25,3 +27,9 @@ app.conf.beat_schedule = {
     "nightly-customer-scores": {"task": "apps.churn.tasks.customers_score_all", "schedule": crontab(hour=3)},
 }
 app.autodiscover_tasks()
+
+
+@worker_ready.connect
+def sweep_when_a_worker_starts(sender, **kwargs) -> None:
+    """A worker coming back picks up the jobs that died with the last one without waiting for beat."""
+    sender.app.tasks["project.common.tasks.jobs_requeue_task"].delay()

@@ -8,6 +8,10 @@ from data.models import Customer, Transaction
 from ml_models import churn as ml
 
 
+def run_list(*, business):
+    return CustomerScoreRun.objects.for_business(business).order_by("-created_at", "-pk")
+
+
 def latest_run(*, business) -> CustomerScoreRun | None:
     return (
         CustomerScoreRun.objects.for_business(business)
@@ -66,7 +70,7 @@ def segment_summary(*, business) -> dict:
         "model": {
             "method": run.method if run else None,
             "validation_auc": run.validation_auc if run else None,
-            "note": run.note if run else "Not scored yet: GET /api/data/customers/?refresh=true",
+            "note": run.note if run else "Not scored yet: POST /api/data/customers/refresh/",
             "as_of": run.as_of if run else None,
             "scored_at": run.finished_at if run else None,
         },

@@ -10,6 +10,7 @@ Python while keeping exact, readable conversion rules (``Decimal`` for money ins
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
@@ -30,6 +31,18 @@ MAX_LENGTHS = {
     "country": 80,
     "payment_method": 40,
 }
+# A sale is dated from 1970 to one day after now (a till clock a little fast, a zone east of UTC).
+# The API and uploads refuse other dates; forecast and scoring runs read only these from what is
+# stored, so a sale that slipped in earlier cannot blank or break them.
+SALE_TIME_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+SALE_TIME_AHEAD = timedelta(days=1)
+
+
+def sale_time_bounds(now: datetime) -> tuple[datetime, datetime]:
+    """The earliest and latest timestamp a sale may have when ``now`` is the current time."""
+    return SALE_TIME_EARLIEST, now + SALE_TIME_AHEAD
+
+
 # Raw values quoted in error messages are cut to this length.
 QUOTED_VALUE_LIMIT = 40
 

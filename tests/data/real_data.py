@@ -5,11 +5,15 @@ import gzip
 import io
 from dataclasses import dataclass
 from decimal import Decimal
+import os
 from pathlib import Path
 
-DATASET = (
-    Path(__file__).resolve().parents[3] / "shared" / "datasets" / "online_retail" / "online_retail.csv.gz"
+# ../shared/datasets beside the repository; SMART_MARKET_DATASETS names it for a checkout elsewhere
+# (a git worktree).
+DATASETS = Path(
+    os.environ.get("SMART_MARKET_DATASETS") or Path(__file__).resolve().parents[3] / "shared" / "datasets"
 )
+DATASET = DATASETS / "online_retail" / "online_retail.csv.gz"
 
 
 def read_rows(start: int, stop: int) -> tuple[list[str], list[list[str]]]:
