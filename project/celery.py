@@ -32,4 +32,6 @@ app.autodiscover_tasks()
 @worker_ready.connect
 def sweep_when_a_worker_starts(sender, **kwargs) -> None:
     """A worker coming back picks up the jobs that died with the last one without waiting for beat."""
-    sender.app.tasks["project.common.tasks.jobs_requeue_task"].delay()
+    from project.common.tasks import jobs_requeue_task
+
+    jobs_requeue_task.delay()

@@ -19,6 +19,7 @@ that a worker does for a request. Each is a row that derives from :class:`Job` (
 """
 
 import contextlib
+import importlib
 import logging
 import threading
 from collections.abc import Iterator
@@ -75,10 +76,10 @@ class Job(models.Model):
 
         A job the broker did not take stays PENDING without ``queued_at``, and the sweep sends it later.
         """
-        from project.celery import app
-
+        module, _, name = cls.task_name.rpartition(".")
         try:
-            app.tasks[cls.task_name].apply_async(args=[pk])
+            task = getattr(importlib.import_module(module), name)  # a web process imports tasks lazily
+            task.apply_async(args=[pk])
         except Exception:  # kombu/redis raise several types for an unreachable broker
             logger.warning(
                 "%s %s could not be queued: the sweep will queue it", cls.__name__, pk, exc_info=True

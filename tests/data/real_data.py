@@ -3,9 +3,9 @@
 import csv
 import gzip
 import io
+import os
 from dataclasses import dataclass
 from decimal import Decimal
-import os
 from pathlib import Path
 
 # ../shared/datasets beside the repository; SMART_MARKET_DATASETS names it for a checkout elsewhere
