@@ -186,7 +186,7 @@ def forecast_batch_execute(*, batch_id: int, token: str = "") -> ForecastBatch |
     if batch is None:
         return None
     run = ForecastRun.objects.unscoped().select_related("business").get(pk=batch.run_id)
-    with batch.beating():
+    with batch.beating(), run.beating():  # the run is alive while any of its batches is
         try:
             rows, skipped = _batch_forecasts(batch, run)
         except Exception as error:  # not one product's data (those are skipped): the batch fails
@@ -290,15 +290,15 @@ def _run_end(run: ForecastRun) -> None:
         .filter(status=ForecastBatch.Status.COMPLETED)
         .values_list("detail", flat=True),
     ]
-    # Products no longer sold (or skipped this time) lose their stale forecast.
-    ProductForecast.objects.for_business(business).exclude(run=run).delete()
-    if failed:
+    if failed:  # the failed batches' products keep their previous forecasts
         run.fail(
             " ".join(
                 filter(None, [f"{len(failed)} of {batches.count()} batches failed: {failed[0]}", *notes])
             )
         )
         return
+    # Products no longer sold (or skipped this time) lose their stale forecast.
+    ProductForecast.objects.for_business(business).exclude(run=run).delete()
     revenue = _revenue_row(business, run, pd.Timestamp(run.data_end))
     RevenueForecast.objects.for_business(business).delete()
     if revenue is not None:
