@@ -303,14 +303,14 @@ def upload_path(instance, filename: str) -> str:
     return f"uploads/{instance.business_id}/{instance.kind}/{filename}"
 
 
-class UploadRecord(TenantModel):
+class UploadRecord(TenantModel, Job):
     """One uploaded CSV file and the job that imports it."""
+
+    task_name = "data.tasks.upload_process_task"
 
     class Kind(models.TextChoices):
         TRANSACTIONS = "transactions"
         INVENTORY = "inventory"
-
-    Status = JobStatus
 
     kind = models.CharField(max_length=16, choices=Kind.choices)
     file = models.FileField(upload_to=upload_path, max_length=255)
@@ -318,18 +318,12 @@ class UploadRecord(TenantModel):
     sha256 = models.CharField(max_length=64)
     size_bytes = models.BigIntegerField(default=0)
     options = models.JSONField(default=dict, blank=True)
-    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.PENDING)
     rows_total = models.IntegerField(default=0)
     rows_imported = models.IntegerField(default=0)
     rows_skipped = models.IntegerField(default=0)
     rows_failed = models.IntegerField(default=0)
     # The physical line the import has committed up to: a restarted job resumes after it.
     last_line_done = models.IntegerField(default=0)
-    detail = models.TextField(blank=True, default="")
-    attempts = models.PositiveIntegerField(default=0)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
 
     class Meta(TenantModel.Meta):
@@ -378,6 +372,7 @@ class ReceiptUploadRecord(Job, TenantModel):
 
     RUNNABLE = (Status.PENDING, Status.PROCESSING)
     FINISHED = (Status.READY, Status.FAILED, Status.CONFIRMED, Status.REJECTED)
+    task_name = "data.receipts.tasks.receipt_read_task"
     # The states in which the merchant may still edit what was read.
     EDITABLE = (Status.READY,)
 

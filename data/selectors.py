@@ -6,11 +6,13 @@ from django.db.models import (
     ExpressionWrapper,
     F,
     Prefetch,
+    Q,
     QuerySet,
     Sum,
     Value,
 )
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from accounts.models import Business
 from data.models import (
@@ -23,6 +25,7 @@ from data.models import (
     UploadRecord,
     UploadRowError,
 )
+from data.parsing.bounds import EARLIEST_SALE, latest_sale_time
 from data.stock import low_q, out_q, stock_status_expression
 
 
@@ -79,6 +82,33 @@ def transaction_list(*, business: Business) -> QuerySet[Transaction]:
         Transaction.objects.for_business(business)
         .select_related("product", "customer")
         .order_by("-timestamp", "-pk")
+    )
+
+
+def sales_usable(*, business: Business) -> QuerySet[Transaction]:
+    """The sale lines that models may read: those dated within the books' bounds (:mod:`data.parsing.bounds`).
+
+    Input is bounded on the way in, but rows stored before that (or written behind the API's back)
+    may carry a year-1 or year-2099 date; forecast and scoring runs read through this and say how many
+    lines they left out (:func:`sales_unusable_note`).
+    """
+    earliest, latest = EARLIEST_SALE, latest_sale_time(timezone.now())
+    return Transaction.objects.for_business(business).filter(timestamp__gte=earliest, timestamp__lte=latest)
+
+
+def sales_unusable_note(*, business: Business) -> str:
+    """What a run says about the sale lines it left out (``sales_usable``); empty when there are none."""
+    earliest, latest = EARLIEST_SALE, latest_sale_time(timezone.now())
+    ignored = (
+        Transaction.objects.for_business(business)
+        .filter(Q(timestamp__lt=earliest) | Q(timestamp__gt=latest))
+        .count()
+    )
+    if not ignored:
+        return ""
+    return (
+        f"Left out {ignored} sale line{'s' if ignored != 1 else ''} dated before {earliest:%Y-%m-%d} "
+        f"or after {latest:%Y-%m-%d %H:%M} UTC (a day after now)."
     )
 
 

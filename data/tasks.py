@@ -7,6 +7,7 @@ from data.ingestion import services
 
 
 @shared_task(
+    bind=True,
     autoretry_for=(OperationalError, InterfaceError),
     retry_backoff=5,
     max_retries=3,
@@ -15,10 +16,5 @@ from data.ingestion import services
     soft_time_limit=3 * 3600,
     time_limit=3 * 3600 + 60,
 )
-def upload_process_task(upload_id: int) -> None:
-    services.upload_process(upload_id=upload_id)
-
-
-@shared_task
-def uploads_requeue_stuck() -> list[int]:
-    return services.uploads_requeue_stuck()
+def upload_process_task(self, upload_id: int) -> None:
+    services.upload_process(upload_id=upload_id, token=self.request.id or "")

@@ -1,7 +1,7 @@
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
-from apps.churn.views import CustomerViewSet
+from apps.churn.views import CustomerScoreRunViewSet, CustomerViewSet
 from data import views
 
 inventory = SimpleRouter()
@@ -24,5 +24,10 @@ urlpatterns = [
     path("upload/receipt/", views.ReceiptUploadView.as_view(), name="upload-receipt"),
     path("forecast/", include("apps.forecasting.urls")),
     path("integrity/", include("apps.analytics.integrity_urls")),
+    path(
+        "customers/runs/<int:pk>/",
+        CustomerScoreRunViewSet.as_view({"get": "retrieve"}),
+        name="customer-score-run-detail",
+    ),
     path("", include(records.urls)),
 ]

@@ -268,8 +268,6 @@ UPLOAD_CHUNK_ROWS = int(os.environ.get("UPLOAD_CHUNK_ROWS", "20000"))
 UPLOAD_LOAD_CONNECTIONS = int(os.environ.get("UPLOAD_LOAD_CONNECTIONS", "2"))
 # How many row errors an upload keeps (all are counted).
 UPLOAD_ERRORS_KEPT = 1000
-# An upload "processing" without a heartbeat for this long is presumed dead and queued again.
-UPLOAD_STUCK_AFTER = env_duration("UPLOAD_STUCK_AFTER", "10m")
 # Uploads are streamed to disk past this size instead of held in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
@@ -287,11 +285,20 @@ OCR_TIMEOUT_SECONDS = int(os.environ.get("OCR_TIMEOUT_SECONDS", "120"))
 # A catalogue product is suggested for a receipt line when the names match at least this well (0-100).
 RECEIPT_MATCH_MIN_SCORE = int(os.environ.get("RECEIPT_MATCH_MIN_SCORE", "85"))
 
-# Model fitting: processes per forecast run, and how long after an upload a refresh waits for more.
-ML_JOBS = int(os.environ.get("ML_JOBS", str(os.cpu_count() or 1)))
+# Job rows (project/common/jobs.py): a running job heartbeats every JOB_HEARTBEAT_INTERVAL; one
+# silent for JOB_HEARTBEAT_TIMEOUT lost its worker and the sweep (every minute) queues it again. A
+# pending job the broker took but no worker claimed within JOB_PENDING_REQUEUE_AFTER is sent again
+# (a broker restart may have lost it). An active job older than JOB_ABANDONED_AFTER with no live
+# heartbeat is failed by the next request for one.
+JOB_HEARTBEAT_INTERVAL = env_duration("JOB_HEARTBEAT_INTERVAL", "10s")
+JOB_HEARTBEAT_TIMEOUT = env_duration("JOB_HEARTBEAT_TIMEOUT", "60s")
+JOB_PENDING_REQUEUE_AFTER = env_duration("JOB_PENDING_REQUEUE_AFTER", "10m")
+JOB_ABANDONED_AFTER = env_duration("JOB_ABANDONED_AFTER", "2h")
+
+# How long after an upload a refresh waits for more.
 ML_DEBOUNCE_SECONDS = int(os.environ.get("ML_DEBOUNCE_SECONDS", "60"))
-# A forecast run still active after this long lost its worker: the next refresh replaces it.
-FORECAST_RUN_ABANDONED_AFTER = env_duration("FORECAST_RUN_ABANDONED_AFTER", "2h")
+# Products per forecast batch task: a run's batches spread over every worker on the ml queue.
+FORECAST_BATCH_PRODUCTS = int(os.environ.get("FORECAST_BATCH_PRODUCTS", "500"))
 # Refresh forecasts and customer scores after an upload completes (off in the test suite unless asked).
 ML_REFRESH_AFTER_UPLOAD = env_bool("ML_REFRESH_AFTER_UPLOAD", not TESTING)
 

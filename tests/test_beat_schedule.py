@@ -8,7 +8,7 @@ from project.celery import app
 
 # Entry name -> firings per day. A new entry must say here how often it is meant to run.
 EXPECTED_FIRINGS_PER_DAY = {
-    "requeue-stuck-uploads": 24 * 12,  # every five minutes
+    "requeue-jobs": 24 * 60,  # every minute
     "nightly-forecasts": 1,
     "nightly-customer-scores": 1,
 }

@@ -18,6 +18,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.models import Invitation, Membership, Role
 from apps.advice.models import PriceSuggestion
+from apps.churn.models import CustomerScoreRun
 from apps.forecasting.models import ForecastRun, ProductForecast
 from data.models import Recommendation, UploadRecord
 from data.services import StockChange, alerts_sync, stock_apply
@@ -89,6 +90,9 @@ def build_first_business() -> Tenant:
     records["forecast_run"] = ForecastRun.objects.for_business(business).create(
         business=business, status=ForecastRun.Status.COMPLETED, detail=MARKER
     )
+    records["score_run"] = CustomerScoreRun.objects.for_business(business).create(
+        business=business, status=CustomerScoreRun.Status.COMPLETED, detail=MARKER
+    )
     records["forecast"] = ProductForecast.objects.for_business(business).create(
         business=business,
         product=product,
@@ -159,6 +163,8 @@ ROUTES: dict = {
     "customer-list": None,
     "customer-detail": lambda records: {"pk": records["customer"].pk},
     "customer-segments": None,
+    "customer-refresh": None,
+    "customer-score-run-detail": lambda records: {"pk": records["score_run"].pk},
     "upload-transactions": None,
     "upload-inventory": None,
     "upload-list": None,

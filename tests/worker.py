@@ -26,7 +26,7 @@ class WorkerProcess:
         self.extra_env = extra_env or {}
         self.process: subprocess.Popen | None = None
 
-    def start(self, timeout: float = 60) -> "WorkerProcess":
+    def start(self, timeout: float = 180) -> "WorkerProcess":
         from project.celery import app
 
         env = {
@@ -86,6 +86,13 @@ class WorkerProcess:
             raise RuntimeError("the worker has no pool process to kill")
         os.kill(children[0], signal.SIGKILL)
         return children[0]
+
+    def kill(self) -> None:
+        """SIGKILL the whole worker, pool processes first, as a lost machine would: nothing is requeued."""
+        for pid in self.pool_children():
+            os.kill(pid, signal.SIGKILL)
+        self.process.kill()
+        self.process.wait()
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

@@ -9,6 +9,10 @@ from ml_models import churn as ml
 from project.common.numbers import money_text
 
 
+def run_list(*, business):
+    return CustomerScoreRun.objects.for_business(business).order_by("-created_at", "-pk")
+
+
 def latest_run(*, business) -> CustomerScoreRun | None:
     return (
         CustomerScoreRun.objects.for_business(business)
@@ -67,7 +71,7 @@ def segment_summary(*, business) -> dict:
         "model": {
             "method": run.method if run else None,
             "validation_auc": run.validation_auc if run else None,
-            "note": run.note if run else "Not scored yet: GET /api/data/customers/?refresh=true",
+            "note": run.note if run else "Not scored yet: POST /api/data/customers/refresh/",
             "as_of": run.as_of if run else None,
             "scored_at": run.finished_at if run else None,
         },

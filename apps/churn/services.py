@@ -1,6 +1,10 @@
 """Customer scoring: RFM, segments, churn probability and lifetime value, written onto each customer.
 
-Model code lives in ``ml_models.churn``; this module reads the books, runs it and stores the answers.
+A scoring run is a job row (``CustomerScoreRun``, one active per business): a request queues it,
+a task on the ``ml`` queue claims it under its lock and scores every customer. Sale lines dated
+outside the books' bounds (``data.parsing.bounds``) are not read (the run's ``detail`` says how
+many), so one mistyped date cannot break or blank the scores. Model code lives in
+``ml_models.churn``; this module reads the books, runs it and stores the answers.
 """
 
 import logging
@@ -13,6 +17,7 @@ from django.utils import timezone
 
 from apps.churn.models import CustomerScoreRun
 from data.models import Customer, Transaction
+from data.selectors import sales_unusable_note, sales_usable
 from ml_models import churn as ml
 from project.common.debounce import queue_debounced
 
@@ -32,10 +37,8 @@ SCORE_FIELDS = [
 
 
 def sale_lines(*, business) -> pd.DataFrame:
-    """Every sale line as ``[customer_id, invoice, timestamp, amount]``; anonymous lines have no customer."""
-    rows = Transaction.objects.for_business(business).values_list(
-        "customer_id", "invoice", "timestamp", "total"
-    )
+    """Usable sale lines as ``[customer_id, invoice, timestamp, amount]``; anonymous ones have no customer."""
+    rows = sales_usable(business=business).values_list("customer_id", "invoice", "timestamp", "total")
     frame = pd.DataFrame(list(rows), columns=["customer_id", "invoice", "timestamp", "amount"])
     frame["amount"] = frame["amount"].astype(float)
     frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True).dt.tz_convert(None)
@@ -43,32 +46,43 @@ def sale_lines(*, business) -> pd.DataFrame:
     return frame
 
 
-def customers_score(*, business, trigger: str = "manual") -> CustomerScoreRun:
-    """Recompute every customer's scores now (a few seconds for thousands of customers)."""
-    run = CustomerScoreRun.objects.for_business(business).create(
-        business=business,
-        trigger=trigger,
-        status=CustomerScoreRun.Status.PROCESSING,
-        started_at=timezone.now(),
-    )
+def customers_score_request(*, business, trigger: str = CustomerScoreRun.Trigger.MANUAL) -> CustomerScoreRun:
+    """The business's active scoring run, or a new one queued after commit (``Job.active_or_create``)."""
+    return CustomerScoreRun.active_or_create(business=business, trigger=trigger)
+
+
+def customers_score_execute(*, run_id: int, token: str = "") -> CustomerScoreRun | None:
+    """Score every customer of the run's business (a few seconds for thousands of customers)."""
+    run = CustomerScoreRun.claim(run_id, token=token)
+    if run is None:
+        return None
+    business = run.business
     try:
-        lines = sale_lines(business=business)
-        identified = lines[lines["customer_id"].notna()]
-        if identified.empty:
-            return _finish(run, detail="No sales to identified customers yet.")
-        as_of = lines["timestamp"].max()
-        scores = ml.score_customers(lines, as_of=as_of)
-        _store(business, scores.customers, as_of)
-        run.as_of = as_of.tz_localize("UTC").to_pydatetime()
-        run.customers_total = len(scores.customers)
-        run.method = scores.method
-        run.validation_auc = scores.validation_auc
-        run.note = (scores.note or "")[:255]
+        with run.beating():
+            note = sales_unusable_note(business=business)
+            lines = sale_lines(business=business)
+            identified = lines[lines["customer_id"].notna()]
+            if identified.empty:
+                run.finish(detail=" ".join(filter(None, ["No sales to identified customers yet.", note])))
+                return run
+            as_of = lines["timestamp"].max()
+            scores = ml.score_customers(lines, as_of=as_of)
+            run.heartbeat(customers_total=len(scores.customers))
+            _store(business, scores.customers, as_of)
+            run.finish(
+                detail=note,
+                as_of=as_of.tz_localize("UTC").to_pydatetime(),
+                customers_total=len(scores.customers),
+                customers_done=len(scores.customers),
+                method=scores.method,
+                validation_auc=scores.validation_auc,
+                note=(scores.note or "")[:255],
+            )
     except Exception as error:
-        logger.exception("Customer scoring for business %s failed", business.pk)
-        _finish(run, failed=f"{error.__class__.__name__}: {error}")
+        logger.exception("Customer scoring run %s failed", run.pk)
+        run.fail(f"{error.__class__.__name__}: {error}")
         raise
-    return _finish(run)
+    return run
 
 
 def _store(business, scores: pd.DataFrame, as_of) -> None:
@@ -117,14 +131,6 @@ def _store(business, scores: pd.DataFrame, as_of) -> None:
             predicted_clv=Decimal(0),
             scored_at=now,
         )
-
-
-def _finish(run, *, failed: str | None = None, detail: str = "") -> CustomerScoreRun:
-    run.status = CustomerScoreRun.Status.FAILED if failed else CustomerScoreRun.Status.COMPLETED
-    run.detail = failed or detail
-    run.finished_at = timezone.now()
-    run.save()
-    return run
 
 
 def customers_score_soon(*, business_id: int) -> bool:

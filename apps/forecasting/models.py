@@ -3,27 +3,35 @@
 from django.db import models
 
 from accounts.tenancy.models import TenantModel
-from project.common.models import JobStatus
+from project.common.jobs import Job
 
 
-class ForecastRun(TenantModel):
-    """One refresh of every product's forecast for a business (a job row with a status machine)."""
+class ForecastRun(TenantModel, Job):
+    """One refresh of every product's forecast for a business (a job row with a status machine).
+
+    Its task plans the run: it reads the business's usable history once, orders the products by
+    volume and splits them into :class:`ForecastBatch` rows, each a job of its own that any worker on
+    the ``ml`` queue takes. The batch that finishes last, seen under the run's lock, ends the run.
+    """
+
+    task_name = "apps.forecasting.tasks.forecast_run_task"
 
     class Trigger(models.TextChoices):
         MANUAL = "manual"
         UPLOAD = "upload"
         NIGHTLY = "nightly"
 
-    Status = JobStatus
-
-    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.PENDING)
     trigger = models.CharField(max_length=16, choices=Trigger.choices, default=Trigger.MANUAL)
     products_total = models.IntegerField(default=0)
     products_done = models.IntegerField(default=0)
+    products_skipped = models.IntegerField(
+        default=0, help_text="Products whose history no model could use: they keep no forecast"
+    )
     data_end = models.DateField(null=True, blank=True, help_text="The data's today: the latest sale's date")
-    detail = models.TextField(blank=True, default="")
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    # What every batch needs to build demand exactly as the whole business would: the weekdays it
+    # does not trade on, and the days it sold anything (long closures are read from them).
+    closed_weekdays = models.JSONField(default=list, blank=True)
+    trading_days = models.JSONField(default=list, blank=True)
 
     class Meta(TenantModel.Meta):
         indexes = [models.Index(fields=["business", "status"], name="forecast_run_status_idx")]
@@ -35,6 +43,36 @@ class ForecastRun(TenantModel):
                 name="forecast_run_one_active",
             )
         ]
+
+    @classmethod
+    def requeue_candidates(cls, now):
+        # A planned run is alive while its batches are, and the sweep watches those.
+        planned = ForecastBatch.objects.unscoped().filter(run=models.OuterRef("pk"))
+        return (
+            super()
+            .requeue_candidates(now)
+            .exclude(models.Q(status=cls.Status.PROCESSING) & models.Exists(planned))
+        )
+
+
+class ForecastBatch(TenantModel, Job):
+    """Some products of a run, fitted by whichever worker takes the task (a job row of its own).
+
+    ``(run, index)`` is unique, so planning a run twice (a redelivered plan) adds no batch; a batch
+    counts its products into the run once, when it completes under the run's lock.
+    """
+
+    task_name = "apps.forecasting.tasks.forecast_batch_task"
+
+    run = models.ForeignKey(ForecastRun, on_delete=models.CASCADE, related_name="batches")
+    index = models.PositiveIntegerField(help_text="0 holds the best sellers, and only it may use Prophet")
+    product_ids = models.JSONField(default=list)
+    products_done = models.IntegerField(default=0)
+    products_skipped = models.IntegerField(default=0)
+
+    class Meta(TenantModel.Meta):
+        constraints = [models.UniqueConstraint(fields=["run", "index"], name="forecast_batch_unique_index")]
+        indexes = [models.Index(fields=["status", "heartbeat_at"], name="forecast_batch_status_idx")]
 
 
 class ProductForecast(TenantModel):

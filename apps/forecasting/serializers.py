@@ -70,6 +70,7 @@ class ForecastRunSerializer(serializers.ModelSerializer):
             "trigger",
             "products_total",
             "products_done",
+            "products_skipped",
             "data_end",
             "detail",
             "created_at",

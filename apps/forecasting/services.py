@@ -1,7 +1,20 @@
 """Forecast runs: read a business's daily demand, fit and select models, store the answers.
 
-A run is a job row (PENDING → PROCESSING → COMPLETED / FAILED). Only one is active per business: a
-refresh asked for while one is queued or running joins it. Model code lives in ``ml_models.forecasting``.
+A run is a job row (``project.common.jobs.Job``). Its task plans it (``forecast_run_execute``): it
+reads the business's usable history once, orders the products by volume and writes one
+:class:`ForecastBatch` per ``FORECAST_BATCH_PRODUCTS`` products, each queued on the ``ml`` queue, so
+the run spreads over every worker there. Each batch (``forecast_batch_execute``) fits its products and,
+in one transaction under the run's lock, stores their forecasts, counts them into ``products_done``
+and marks itself completed; the batch that finds no other unfinished, seen under that lock, ends
+the run (revenue forecast, forecasts of products no longer sold removed, overstock alerts). Why rows
+and not a Celery chord: a chord needs a result backend (there is none), and rows make a redelivered
+batch idempotent (a completed batch is not claimed again, so nothing is counted twice) and let the
+job sweep recover a batch whose worker died.
+
+Only one run is active per business: a refresh asked for while one is queued or running joins it.
+What the models cannot use is skipped and said in the run's ``detail``, never a failed run: sale lines
+dated outside the books' bounds (``data.parsing.bounds``) are not read, and a product whose history
+breaks every model keeps no forecast (``products_skipped``). Model code lives in ``ml_models.forecasting``.
 """
 
 import logging
@@ -10,53 +23,25 @@ from decimal import Decimal
 
 import pandas as pd
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db import transaction
+from django.db.models import F, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from apps.forecasting.models import ForecastRun, ProductForecast, RevenueForecast
+from apps.forecasting.models import ForecastBatch, ForecastRun, ProductForecast, RevenueForecast
 from data.models import Product, StockAlert, Transaction
+from data.selectors import sales_unusable_note, sales_usable
 from data.services import product_reorder_points_store
 from project.common.debounce import queue_debounced
 
 logger = logging.getLogger(__name__)
 
 HORIZONS = (7, 30, 90)
-BATCH_PRODUCTS = 500
 
 
 def forecast_refresh_request(*, business, trigger: str = ForecastRun.Trigger.MANUAL) -> ForecastRun:
-    """The business's active run, or a new one queued after commit.
-
-    A run active for longer than ``FORECAST_RUN_ABANDONED_AFTER`` lost its worker and its message: it is
-    failed, so that it does not hold the business's one active slot for ever.
-    """
-    active = ForecastRun.objects.for_business(business).filter(
-        status__in=[ForecastRun.Status.PENDING, ForecastRun.Status.PROCESSING]
-    )
-    abandoned_before = timezone.now() - settings.FORECAST_RUN_ABANDONED_AFTER
-    active.filter(created_at__lt=abandoned_before).update(
-        status=ForecastRun.Status.FAILED,
-        detail="Abandoned: no worker finished it.",
-        finished_at=timezone.now(),
-    )
-    run = active.first()
-    if run is not None:
-        return run
-    try:
-        with transaction.atomic():
-            run = ForecastRun.objects.for_business(business).create(business=business, trigger=trigger)
-    except IntegrityError:  # another request created it first
-        return active.get()
-    transaction.on_commit(lambda: _queue(run.pk))
-    return run
-
-
-def _queue(run_id: int) -> None:
-    from apps.forecasting.tasks import forecast_run_task
-
-    forecast_run_task.delay(run_id)
+    """The business's active run, or a new one queued after commit (``Job.active_or_create``)."""
+    return ForecastRun.active_or_create(business=business, trigger=trigger)
 
 
 def forecast_refresh_soon(*, business_id: int, trigger: str = ForecastRun.Trigger.UPLOAD) -> bool:
@@ -66,29 +51,16 @@ def forecast_refresh_soon(*, business_id: int, trigger: str = ForecastRun.Trigge
     return queue_debounced(forecast_refresh_task, key=f"forecast:{business_id}", args=(business_id, trigger))
 
 
-def _claim(run_id: int) -> ForecastRun | None:
-    with transaction.atomic():
-        run = (
-            ForecastRun.objects.unscoped()
-            .select_for_update()
-            .select_related("business")
-            .filter(pk=run_id)
-            .first()
-        )
-        if run is None or run.status not in {ForecastRun.Status.PENDING, ForecastRun.Status.PROCESSING}:
-            return None
-        run.status = ForecastRun.Status.PROCESSING
-        run.started_at = timezone.now()
-        run.products_done = 0
-        run.save(update_fields=["status", "started_at", "products_done", "updated_at"])
-        return run
+def daily_sales(*, business, product_ids=None) -> pd.DataFrame:
+    """Net units per product per day in the business's time zone: columns product_id, date, quantity.
 
-
-def daily_sales(*, business) -> pd.DataFrame:
-    """Net units per product per day in the business's time zone: columns product_id, date, quantity."""
+    Only usable sale lines (``sales_usable``); ``product_ids`` narrows to some products.
+    """
+    lines = sales_usable(business=business)
+    if product_ids is not None:
+        lines = lines.filter(product_id__in=product_ids)
     rows = (
-        Transaction.objects.for_business(business)
-        .annotate(date=TruncDate("timestamp", tzinfo=_zone(business)))
+        lines.annotate(date=TruncDate("timestamp", tzinfo=_zone(business)))
         .values("product_id", "date")
         .annotate(quantity=Sum("quantity"))
         .order_by()
@@ -101,7 +73,7 @@ def daily_sales(*, business) -> pd.DataFrame:
 
 def daily_revenue(*, business) -> pd.DataFrame:
     rows = (
-        Transaction.objects.for_business(business)
+        sales_usable(business=business)
         .annotate(date=TruncDate("timestamp", tzinfo=_zone(business)))
         .values("date")
         .annotate(revenue=Sum("total"))
@@ -120,59 +92,234 @@ def _zone(business):
     return ZoneInfo(business.timezone)
 
 
-def forecast_run_execute(*, run_id: int) -> ForecastRun | None:
-    """Fit, select and store forecasts for every product with sales; then refresh overstock alerts."""
-    from ml_models import forecasting as ml  # heavy (Prophet, statsforecast): only where models run
-
-    run = _claim(run_id)
+def forecast_run_in_process(*, run_id: int) -> ForecastRun | None:
+    """A whole run in this process, batch after batch: for ``seed_demo`` and tests, not requests."""
+    run = forecast_run_execute(run_id=run_id, queue=False)
     if run is None:
         return None
+    for batch_id in run.batches.order_by("index").values_list("pk", flat=True):
+        forecast_batch_execute(batch_id=batch_id)
+    run.refresh_from_db()
+    return run
+
+
+def forecast_run_execute(*, run_id: int, token: str = "", queue: bool = True) -> ForecastRun | None:
+    """Plan a run: its batches, ordered best sellers first, each queued for any ``ml`` worker.
+
+    ``token`` is the delivery's task id (``Job.claim``); ``queue=False`` leaves the batches for the
+    caller to run (``forecast_run_in_process``).
+    """
+    from ml_models import forecasting as ml  # heavy (Prophet, statsforecast): only where models run
+
+    run = ForecastRun.claim(run_id, token=token)
+    if run is None:
+        return None
+    if run.batches.exists():  # planned by an earlier delivery: its batches carry on (and are swept)
+        unsent = run.batches.filter(status=ForecastBatch.Status.PENDING, queued_at=None)
+        for batch in unsent:
+            batch.enqueue()
+        return run
     business = run.business
     try:
-        sales = daily_sales(business=business)
-        if sales.empty:
-            return _finish(run, detail="No sales yet: nothing to forecast.")
-        end_date = sales["date"].max()
-        closed = ml.detect_closed_weekdays(sales)
-        # Demand for the whole business at once, so closures are read from every product's sales.
-        demand = ml.build_daily_demand(sales, end_date=end_date, closed_weekdays=closed)
-        # Best sellers first: the first batch holds them, and only it may offer Prophet (to its top few),
-        # so batching for progress costs no more than one call over every product.
-        product_ids = list(
-            demand.groupby("unique_id")["y"].sum().sort_values(ascending=False, kind="stable").index
-        )
-        ForecastRun.objects.unscoped().filter(pk=run.pk).update(
-            products_total=len(product_ids), data_end=end_date.date()
-        )
-        stored = []
-        for start in range(0, len(product_ids), BATCH_PRODUCTS):
-            batch = demand[demand["unique_id"].isin(product_ids[start : start + BATCH_PRODUCTS])]
-            result = ml.select_and_forecast(
-                batch,
-                horizons=HORIZONS,
-                end_date=end_date,
-                closed_weekdays=closed,
-                n_jobs=settings.ML_JOBS,
-                settings=None if start == 0 else ml.SelectionSettings(prophet_top_n=0),
-            )
-            stored.extend(_forecast_rows(business, run, result))
-            ForecastRun.objects.unscoped().filter(pk=run.pk).update(
-                products_done=min(start + BATCH_PRODUCTS, len(product_ids))
-            )
-        revenue = _revenue_row(business, run, end_date)
-        with transaction.atomic():
-            ProductForecast.objects.for_business(business).delete()
-            ProductForecast.objects.for_business(business).bulk_create(stored, batch_size=500)
-            RevenueForecast.objects.for_business(business).delete()
-            if revenue is not None:
-                revenue.save()
-            overstock_alerts_sync(business=business)
-            forecast_reorder_points_store(business=business)
+        with run.beating():
+            ignored = sales_unusable_note(business=business)
+            sales = daily_sales(business=business)
+            if sales.empty:
+                run.finish(detail=" ".join(filter(None, ["No sales yet: nothing to forecast.", ignored])))
+                return run
+            end_date = sales["date"].max()
+            closed = ml.detect_closed_weekdays(sales)
+            # Demand for the whole business at once, so closures are read from every product's sales.
+            demand = ml.build_daily_demand(sales, end_date=end_date, closed_weekdays=closed)
+            # Best sellers first: the first batch holds them, and only it may offer Prophet (to its top
+            # few), so splitting the run costs no more model fits than one call over every product.
+            product_ids = [
+                int(pk)
+                for pk in demand.groupby("unique_id")["y"]
+                .sum()
+                .sort_values(ascending=False, kind="stable")
+                .index
+            ]
+            size = max(settings.FORECAST_BATCH_PRODUCTS, 1)
+            with transaction.atomic():
+                ForecastBatch.objects.for_business(business).bulk_create(
+                    [
+                        ForecastBatch(
+                            business=business,
+                            run=run,
+                            index=number,
+                            product_ids=product_ids[start : start + size],
+                        )
+                        for number, start in enumerate(range(0, len(product_ids), size))
+                    ],
+                    ignore_conflicts=True,
+                )
+                run.products_total = len(product_ids)
+                run.data_end = end_date.date()
+                run.closed_weekdays = sorted(int(day) for day in closed)
+                run.trading_days = [day.date().isoformat() for day in ml.trading_days(sales)]
+                run.detail = ignored
+                run.save(
+                    update_fields=[
+                        "products_total",
+                        "data_end",
+                        "closed_weekdays",
+                        "trading_days",
+                        "detail",
+                        "updated_at",
+                    ]
+                )
+                if not product_ids:
+                    run.finish(detail=" ".join(filter(None, ["No product has sold yet.", ignored])))
+                if queue:
+                    for batch in run.batches.order_by("index"):
+                        batch.enqueue()
     except Exception as error:
-        logger.exception("Forecast run %s failed", run.pk)
-        _finish(run, failed=f"{error.__class__.__name__}: {error}")
+        logger.exception("Forecast run %s failed while planning", run.pk)
+        run.fail(f"{error.__class__.__name__}: {error}")
         raise
-    return _finish(run)
+    return run
+
+
+def forecast_batch_execute(*, batch_id: int, token: str = "") -> ForecastBatch | None:
+    """Fit one batch's products and store them; the last batch of its run to finish ends the run."""
+    batch = ForecastBatch.claim(batch_id, token=token)
+    if batch is None:
+        return None
+    run = ForecastRun.objects.unscoped().select_related("business").get(pk=batch.run_id)
+    with batch.beating(), run.beating():  # the run is alive while any of its batches is
+        try:
+            rows, skipped = _batch_forecasts(batch, run)
+        except Exception as error:  # not one product's data (those are skipped): the batch fails
+            logger.exception("Forecast batch %s of run %s failed", batch.pk, run.pk)
+            _batch_settle(batch, rows=[], skipped=[], failed=f"{error.__class__.__name__}: {error}")
+            return batch
+    _batch_settle(batch, rows=rows, skipped=skipped)
+    return batch
+
+
+def _batch_forecasts(batch: ForecastBatch, run: ForecastRun) -> tuple[list[ProductForecast], list[int]]:
+    """The batch's forecasts, and the products no model could use (each retried alone first)."""
+    from ml_models import forecasting as ml
+
+    business = run.business
+    sales = daily_sales(business=business, product_ids=batch.product_ids)
+    end_date = pd.Timestamp(run.data_end)
+    demand = ml.build_daily_demand(
+        sales, end_date=end_date, closed_weekdays=run.closed_weekdays, business_days=run.trading_days
+    )
+    selection = None if batch.index == 0 else ml.SelectionSettings(prophet_top_n=0)
+
+    def fit(frame):
+        return ml.select_and_forecast(
+            frame,
+            horizons=HORIZONS,
+            end_date=end_date,
+            closed_weekdays=run.closed_weekdays,
+            n_jobs=1,  # a run spreads over workers instead (a prefork worker may not fork)
+            settings=selection,
+        )
+
+    try:
+        return _forecast_rows(business, run, fit(demand)), []
+    except Exception:
+        logger.warning("Batch %s of run %s: fitting product by product", batch.pk, run.pk, exc_info=True)
+    rows, skipped = [], []
+    for product_id, frame in demand.groupby("unique_id", sort=False):
+        try:
+            rows.extend(_forecast_rows(business, run, fit(frame)))
+        except Exception:
+            logger.warning("Run %s: product %s skipped", run.pk, product_id, exc_info=True)
+            skipped.append(int(product_id))
+    return rows, skipped
+
+
+def _batch_settle(batch: ForecastBatch, *, rows, skipped, failed: str | None = None) -> None:
+    """Store the batch's forecasts, count it into its run and end the run if it was the last batch."""
+    with transaction.atomic():
+        run = (
+            ForecastRun.objects.unscoped().select_for_update().select_related("business").get(pk=batch.run_id)
+        )
+        current = ForecastBatch.objects.unscoped().select_for_update().get(pk=batch.pk)
+        if current.status not in ForecastBatch.RUNNABLE or run.status not in ForecastRun.RUNNABLE:
+            return  # another delivery settled it (or the run was ended)
+        fields = list(FORECAST_FIELDS)
+        ProductForecast.objects.for_business(run.business).bulk_create(
+            rows, update_conflicts=True, unique_fields=["product"], update_fields=fields, batch_size=500
+        )
+        done = len(rows)
+        if failed:
+            batch.fail(failed, products_done=0, products_skipped=len(batch.product_ids))
+        else:
+            batch.finish(
+                detail=_skipped_note(run.business, skipped), products_done=done, products_skipped=len(skipped)
+            )
+        ForecastRun.objects.unscoped().filter(pk=run.pk).update(
+            products_done=F("products_done") + done,
+            products_skipped=F("products_skipped") + (len(batch.product_ids) - done),
+        )
+        run.heartbeat()
+        unfinished = ForecastBatch.objects.unscoped().filter(run=run, status__in=ForecastBatch.RUNNABLE)
+        if not unfinished.exists():
+            _run_end(run)
+
+
+FORECAST_FIELDS = (
+    "run",
+    "model",
+    "mase",
+    "note",
+    "history_days",
+    "first_date",
+    "points",
+    "predicted_7",
+    "predicted_30",
+    "predicted_90",
+    "updated_at",
+)
+
+
+def _run_end(run: ForecastRun) -> None:
+    """The last batch is in (inside its transaction, under the run's lock): end the run."""
+    business = run.business
+    run.refresh_from_db(fields=["products_total", "products_done", "products_skipped", "detail"])
+    batches = ForecastBatch.objects.unscoped().filter(run=run)
+    failed = list(batches.filter(status=ForecastBatch.Status.FAILED).values_list("detail", flat=True))
+    notes = [
+        run.detail,
+        *batches.exclude(detail="")
+        .filter(status=ForecastBatch.Status.COMPLETED)
+        .values_list("detail", flat=True),
+    ]
+    if failed:  # the failed batches' products keep their previous forecasts
+        run.fail(
+            " ".join(
+                filter(None, [f"{len(failed)} of {batches.count()} batches failed: {failed[0]}", *notes])
+            )
+        )
+        return
+    # Products no longer sold (or skipped this time) lose their stale forecast.
+    ProductForecast.objects.for_business(business).exclude(run=run).delete()
+    revenue = _revenue_row(business, run, pd.Timestamp(run.data_end))
+    RevenueForecast.objects.for_business(business).delete()
+    if revenue is not None:
+        revenue.save()
+    overstock_alerts_sync(business=business)
+    forecast_reorder_points_store(business=business)
+    run.finish(detail=" ".join(filter(None, notes)))
+
+
+def _skipped_note(business, skipped: list[int]) -> str:
+    if not skipped:
+        return ""
+    skus = list(
+        Product.objects.for_business(business)
+        .filter(pk__in=skipped)
+        .order_by("sku")
+        .values_list("sku", flat=True)
+    )
+    shown = ", ".join(skus[:20]) + (f" and {len(skus) - 20} more" if len(skus) > 20 else "")
+    return f"Skipped {len(skipped)} product{'s' if len(skipped) != 1 else ''} no model could use: {shown}."
 
 
 def _forecast_rows(business, run, result) -> list[ProductForecast]:
@@ -227,15 +374,6 @@ def _revenue_row(business, run, end_date) -> RevenueForecast | None:
         revenue_90_lower=money(totals.loc[90, "lower"]),
         revenue_90_upper=money(totals.loc[90, "upper"]),
     )
-
-
-def _finish(run: ForecastRun, *, failed: str | None = None, detail: str = "") -> ForecastRun:
-    run.refresh_from_db(fields=["products_total", "products_done", "data_end"])
-    run.status = ForecastRun.Status.FAILED if failed else ForecastRun.Status.COMPLETED
-    run.detail = failed or detail
-    run.finished_at = timezone.now()
-    run.save(update_fields=["status", "detail", "finished_at", "updated_at"])
-    return run
 
 
 def overstock_alerts_sync(*, business) -> None:

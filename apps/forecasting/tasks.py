@@ -7,9 +7,15 @@ from apps.forecasting import services
 from apps.forecasting.models import ForecastRun
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True, soft_time_limit=1800, time_limit=1860)
-def forecast_run_task(run_id: int) -> None:
-    services.forecast_run_execute(run_id=run_id)
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, soft_time_limit=600, time_limit=660)
+def forecast_run_task(self, run_id: int) -> None:
+    """Plan a run into batches (each its own task)."""
+    services.forecast_run_execute(run_id=run_id, token=self.request.id or "")
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, soft_time_limit=1800, time_limit=1860)
+def forecast_batch_task(self, batch_id: int) -> None:
+    services.forecast_batch_execute(batch_id=batch_id, token=self.request.id or "")
 
 
 @shared_task

@@ -92,17 +92,17 @@ def prepare(reload: bool) -> int:
         manage("import_csv", str(csv_path), "--business", str(business.pk))
         csv_path.unlink()
         print(f"import_csv: {time.perf_counter() - started:.1f} s", flush=True)
-    from apps.churn.services import customers_score
+    from apps.churn.services import customers_score_execute, customers_score_request
     from apps.forecasting.models import ProductForecast
-    from apps.forecasting.services import forecast_refresh_request, forecast_run_execute
+    from apps.forecasting.services import forecast_refresh_request, forecast_run_in_process
 
     if not ProductForecast.objects.for_business(business).exists():
         started = time.perf_counter()
         run = forecast_refresh_request(business=business)
-        forecast_run_execute(run_id=run.pk)
+        forecast_run_in_process(run_id=run.pk)
         print(f"forecast refresh: {time.perf_counter() - started:.1f} s", flush=True)
         started = time.perf_counter()
-        customers_score(business=business)
+        customers_score_execute(run_id=customers_score_request(business=business).pk)
         print(f"customer scoring: {time.perf_counter() - started:.1f} s", flush=True)
     if loaded:
         from django.db import connection

@@ -134,9 +134,9 @@ def upload_create(
             upload.finished_at = timezone.now()
         else:
             rejected = None
-            if queue:
-                transaction.on_commit(lambda: _queue(upload.pk))
         upload.save()
+        if rejected is None and queue:
+            upload.enqueue()
     if rejected is not None:
         raise _file_error(rejected, upload)
     return upload, True
@@ -180,15 +180,10 @@ def _reset(upload: UploadRecord) -> None:
     upload.rows_total = upload.rows_imported = upload.rows_skipped = upload.rows_failed = 0
     upload.last_line_done = 0
     upload.detail = ""
-    upload.started_at = upload.finished_at = upload.heartbeat_at = None
+    upload.started_at = upload.finished_at = upload.heartbeat_at = upload.queued_at = None
+    upload.claimed_by = ""
     if upload.pk:
         upload.row_errors.all().delete()
-
-
-def _queue(upload_id: int) -> None:
-    from data.tasks import upload_process_task
-
-    upload_process_task.delay(upload_id)
 
 
 def upload_retry(*, upload: UploadRecord) -> UploadRecord:
@@ -199,35 +194,11 @@ def upload_retry(*, upload: UploadRecord) -> UploadRecord:
             raise ConflictError("Only failed uploads can be retried.")
         _reset(upload)
         upload.save()
-        transaction.on_commit(lambda: _queue(upload.pk))
+        upload.enqueue()
     return upload
 
 
-def _claim(upload_id: int) -> UploadRecord | None:
-    """Lock the job and mark it PROCESSING; None when it is not (or no longer) runnable."""
-    with transaction.atomic():
-        upload = (
-            UploadRecord.objects.unscoped()
-            .select_for_update()
-            .select_related("business")
-            .filter(pk=upload_id)
-            .first()
-        )
-        if upload is None or upload.status not in {
-            UploadRecord.Status.PENDING,
-            UploadRecord.Status.PROCESSING,
-        }:
-            return None
-        now = timezone.now()
-        upload.status = UploadRecord.Status.PROCESSING
-        upload.started_at = upload.started_at or now
-        upload.heartbeat_at = now
-        upload.attempts += 1
-        upload.save(update_fields=["status", "started_at", "heartbeat_at", "attempts", "updated_at"])
-        return upload
-
-
-def upload_process(*, upload_id: int) -> UploadRecord | None:
+def upload_process(*, upload_id: int, token: str = "") -> UploadRecord | None:
     """Import the file chunk by chunk; each chunk commits with the line it reached, so a rerun resumes.
 
     Row errors are counted and the first ``UPLOAD_ERRORS_KEPT`` stored; good rows import regardless.
@@ -238,7 +209,8 @@ def upload_process(*, upload_id: int) -> UploadRecord | None:
     sale lines the other has inserted but not committed, one of those waits being a chunk waiting its
     turn in Python, which PostgreSQL cannot see as a deadlock; and the lanes already use every core.
     Two deliveries of one upload's task (a redelivery and a requeue) also take turns: the second finds
-    the upload done instead of counting its rows again.
+    the upload done instead of counting its rows again. ``token`` is the delivery's task id
+    (:meth:`Job.claim`).
     """
     business_id = (
         UploadRecord.objects.unscoped().filter(pk=upload_id).values_list("business_id", flat=True).first()
@@ -246,13 +218,18 @@ def upload_process(*, upload_id: int) -> UploadRecord | None:
     if business_id is None:
         return None
     with advisory_lock(f"uploads:{business_id}"):
-        return _process(upload_id)
+        return _process(upload_id, token)
 
 
-def _process(upload_id: int) -> UploadRecord | None:
-    upload = _claim(upload_id)
+def _process(upload_id: int, token: str) -> UploadRecord | None:
+    upload = UploadRecord.claim(upload_id, token=token)
     if upload is None:
         return None
+    with upload.beating():
+        return _import(upload)
+
+
+def _import(upload: UploadRecord) -> UploadRecord:
     loader = (
         InventoryLoader(upload=upload)
         if upload.kind == UploadRecord.Kind.INVENTORY
@@ -299,14 +276,16 @@ def _process(upload_id: int) -> UploadRecord | None:
                     pipeline.submit(functools.partial(load, chunk, prepared))
             pipeline.drain()
     except parsing.ParsingError as error:
-        return _finish(upload, failed=str(error))
+        upload.fail(str(error))
+        return upload
     upload.refresh_from_db()
     if upload.rows_total == 0:
-        return _finish(upload, failed="The file has a header but no data rows.")
-    if upload.rows_imported + upload.rows_skipped == 0:
-        return _finish(upload, failed="No row could be imported: see the row errors.")
-    _finish(upload)
-    _after_import(upload)
+        upload.fail("The file has a header but no data rows.")
+    elif upload.rows_imported + upload.rows_skipped == 0:
+        upload.fail("No row could be imported: see the row errors.")
+    else:
+        upload.finish(detail="")
+        _after_import(upload)
     return upload
 
 
@@ -332,40 +311,12 @@ def _prepare(loader, chunk, upload: UploadRecord):
     return loader.prepare(chunk.rows)
 
 
-def _finish(upload: UploadRecord, *, failed: str | None = None) -> UploadRecord:
-    upload.status = UploadRecord.Status.FAILED if failed else UploadRecord.Status.COMPLETED
-    upload.detail = failed or ""
-    upload.finished_at = timezone.now()
-    upload.save(update_fields=["status", "detail", "finished_at", "updated_at"])
-    return upload
-
-
 def _after_import(upload: UploadRecord) -> None:
     """Tell the apps that follow new data (forecasts and customer scores, debounced per business, unless
     ``ML_REFRESH_AFTER_UPLOAD`` is off; the integrity ledger, which seals the upload's rows)."""
     from data.ingestion import signals
 
     signals.upload_completed.send(sender=UploadRecord, upload=upload)
-
-
-def uploads_requeue_stuck(*, now=None) -> list[int]:
-    """Queue again the uploads whose worker died: processing without a heartbeat, or pending too long."""
-    now = now or timezone.now()
-    cutoff = now - settings.UPLOAD_STUCK_AFTER
-    stuck = list(
-        UploadRecord.objects.unscoped()
-        .filter(status__in=[UploadRecord.Status.PROCESSING, UploadRecord.Status.PENDING])
-        .filter(heartbeat_at__lt=cutoff)
-        .values_list("pk", flat=True)
-    ) + list(
-        UploadRecord.objects.unscoped()
-        .filter(status=UploadRecord.Status.PENDING, heartbeat_at__isnull=True, created_at__lt=cutoff)
-        .values_list("pk", flat=True)
-    )
-    for upload_id in stuck:
-        logger.warning("Upload %s looks stuck: queued again", upload_id)
-        _queue(upload_id)
-    return stuck
 
 
 def upload_import_path(*, business, user, kind: str, path: str, options: dict) -> UploadRecord:

@@ -72,23 +72,17 @@ def receipt_create(*, business, user, file) -> tuple[ReceiptUploadRecord, bool]:
         # Named by content, not by the client's file name (which may say more than it should).
         receipt.image.save(f"{sha256[:32]}.{checked.extension}", ContentFile(checked.content), save=False)
         receipt.save()
-        transaction.on_commit(lambda: _queue(receipt.pk))
+        receipt.enqueue()  # after commit; a broker that is down leaves it pending for the sweep
     return receipt, True
 
 
-def _queue(receipt_id: int) -> None:
-    from data.receipts.tasks import receipt_read_task
-
-    receipt_read_task.delay(receipt_id)
-
-
-def receipt_read(*, receipt_id: int) -> ReceiptUploadRecord | None:
+def receipt_read(*, receipt_id: int, token: str = "") -> ReceiptUploadRecord | None:
     """OCR a pending receipt and parse what it says: READY with the fields filled, or FAILED with why.
 
     Returns None when the receipt is gone or no longer runnable (a duplicate delivery, or rejected
     while it waited).
     """
-    receipt = ReceiptUploadRecord.claim(receipt_id)
+    receipt = ReceiptUploadRecord.claim(receipt_id, token=token)
     if receipt is None:
         return None
     try:
@@ -314,7 +308,7 @@ def receipt_retry(*, receipt: ReceiptUploadRecord) -> ReceiptUploadRecord:
         locked.save(
             update_fields=["status", "detail", "started_at", "finished_at", "heartbeat_at", "updated_at"]
         )
-        transaction.on_commit(lambda: _queue(locked.pk))
+        locked.enqueue()
     return locked
 
 

@@ -8,6 +8,7 @@ from data.receipts import services
 
 
 @shared_task(
+    bind=True,
     autoretry_for=(OperationalError, InterfaceError),
     retry_backoff=5,
     max_retries=3,
@@ -16,5 +17,5 @@ from data.receipts import services
     soft_time_limit=settings.OCR_TIMEOUT_SECONDS + 60,
     time_limit=settings.OCR_TIMEOUT_SECONDS + 90,
 )
-def receipt_read_task(receipt_id: int) -> None:
-    services.receipt_read(receipt_id=receipt_id)
+def receipt_read_task(self, receipt_id: int) -> None:
+    services.receipt_read(receipt_id=receipt_id, token=self.request.id or "")

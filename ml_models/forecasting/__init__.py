@@ -25,7 +25,7 @@ from .models import (
 from .reorder import ReorderPlan, reorder_plan, stock_position
 from .revenue import forecast_revenue
 from .selection import ForecastResult, SelectionSettings, forecast_with, select_and_forecast
-from .trading_calendar import Closure, detect_closed_weekdays, detect_closures
+from .trading_calendar import Closure, detect_closed_weekdays, detect_closures, trading_days
 
 __all__ = [
     "Closure",
@@ -53,5 +53,6 @@ __all__ = [
     "select_and_forecast",
     "stock_position",
     "total_wape",
+    "trading_days",
     "wape",
 ]

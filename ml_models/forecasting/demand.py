@@ -26,6 +26,7 @@ def build_daily_demand(
     end_date,
     closed_weekdays: Iterable[int] | None = None,
     min_closure_days: int = 5,
+    business_days: Iterable | None = None,
 ) -> pd.DataFrame:
     """Daily net units per product on the days the business is open.
 
@@ -44,6 +45,11 @@ def build_daily_demand(
       ``()`` to keep all weekdays) and long closures, i.e. at least ``min_closure_days``
       consecutive calendar days without any sale for the whole business (``detect_closures``).
       The few lines sold on such days are dropped with them.
+
+    When ``sales`` holds only some of the business's products (one batch of a run spread over
+    workers), ``business_days`` gives the days the whole business sold anything
+    (``trading_days`` of all its sales): closures are read from them, so each product's demand is
+    the same as when every product is built at once.
     """
     end = to_day(end_date)
     lines = pd.DataFrame(
@@ -54,10 +60,14 @@ def build_daily_demand(
         }
     )
     lines = lines[lines["ds"] <= end]
+    calendar_sales = lines.rename(columns={"ds": "date"})
+    if business_days is not None:
+        days = to_days(pd.Series(list(business_days)))
+        calendar_sales = pd.DataFrame({"date": days[days <= end].to_numpy(), "quantity": 1.0})
     if closed_weekdays is None:
-        closed_weekdays = detect_closed_weekdays(lines.rename(columns={"ds": "date"}))
+        closed_weekdays = detect_closed_weekdays(calendar_sales)
     closures = detect_closures(
-        lines.rename(columns={"ds": "date"}),
+        calendar_sales,
         end_date=end,
         min_days=min_closure_days,
         closed_weekdays=closed_weekdays,

@@ -7,8 +7,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import Count, Sum
 from django.utils import timezone
 
-from data.ingestion.services import uploads_requeue_stuck
 from data.models import Transaction, UploadRecord
+from project.common.jobs import jobs_requeue
 from tests.conftest import auth_client
 from tests.data.real_data import expected, read_rows, write_csv
 from tests.factories import MembershipFactory
@@ -100,10 +100,10 @@ def test_the_sweep_requeues_an_upload_whose_worker_vanished(start_worker, tmp_pa
 
     app.control.purge()
     UploadRecord.objects.unscoped().filter(pk=upload_id).update(
-        status="processing", heartbeat_at=timezone.now() - settings.UPLOAD_STUCK_AFTER * 2
+        status="processing", heartbeat_at=timezone.now() - settings.JOB_HEARTBEAT_TIMEOUT * 2
     )
 
-    assert uploads_requeue_stuck() == [upload_id]
+    assert jobs_requeue() == {"data.UploadRecord": [upload_id]}
     start_worker(purge=False)
     upload = wait_until(lambda: finished(upload_id), timeout=120, message="the requeued upload to finish")
 

@@ -4,9 +4,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accounts.models import Business, Membership, Role, User
-from apps.churn.services import customers_score
+from apps.churn.models import CustomerScoreRun
+from apps.churn.services import customers_score_execute
 from apps.forecasting.models import ForecastRun
-from apps.forecasting.services import forecast_run_execute
+from apps.forecasting.services import forecast_run_in_process
 
 DEMO_EMAIL = "demo@smartmarket.local"
 DEMO_PASSWORD = "demo-merchant-2026"
@@ -30,7 +31,11 @@ class Command(BaseCommand):
                 Membership.objects.create(business=business, user=user, role=Role.OWNER)
                 call_command("generate_synthetic_transactions", business=business.pk, stdout=self.stdout)
             self.stdout.write("Scoring customers and fitting forecasts…")
-            customers_score(business=business, trigger="seed")
+            # In the foreground: the demo should open with scores and forecasts.
+            scoring = CustomerScoreRun.objects.for_business(business).create(
+                business=business, trigger="seed"
+            )
+            customers_score_execute(run_id=scoring.pk)
             run = ForecastRun.objects.for_business(business).create(business=business)
-            forecast_run_execute(run_id=run.pk)  # in the foreground: the demo should open with forecasts
+            forecast_run_in_process(run_id=run.pk)
         self.stdout.write(self.style.SUCCESS(f"Login: {DEMO_EMAIL} / {DEMO_PASSWORD}"))

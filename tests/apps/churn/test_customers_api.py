@@ -1,12 +1,13 @@
 """Customer scores through the API: refresh, filters, segments, and anonymous sales."""
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
 from apps.churn.models import CustomerScoreRun
+from apps.churn.services import customers_score_execute
 from data.models import Customer
 from tests.factories import CustomerFactory, ProductFactory, TransactionFactory
 
@@ -42,10 +43,19 @@ def shop(business):
     return {"regular": regular, "gone": gone, "newcomer": newcomer}
 
 
-def test_refresh_computes_rfm_from_the_books(api, business, shop):
-    response = api.get(CUSTOMERS + "?refresh=true&ordering=external_id")
+def score(api) -> dict:
+    """What a client and the ml worker do: ask for a run (202), run it, read the run back."""
+    response = api.post(CUSTOMERS + "refresh/")
+    assert response.status_code == 202, response.content
+    customers_score_execute(run_id=response.json()["id"])
+    return api.get(f"{CUSTOMERS}runs/{response.json()['id']}/").json()
 
-    assert response.status_code == 200
+
+def test_refresh_computes_rfm_from_the_books(api, business, shop):
+    run = score(api)
+
+    assert (run["status"], run["customers_total"], run["customers_done"]) == ("completed", 3, 3)
+    response = api.get(CUSTOMERS + "?ordering=external_id")
     rows = {row["external_id"]: row for row in response.json()["results"]}
     regular = rows["REGULAR"]
     # 40 weekly purchases of 2 x 10.00 less one return of 10.00; the data's today is the newest sale.
@@ -65,7 +75,7 @@ def test_refresh_computes_rfm_from_the_books(api, business, shop):
 
 
 def test_customers_filter_by_segment_and_churn_risk(api, shop):
-    api.get(CUSTOMERS + "?refresh=true")
+    score(api)
 
     assert [row["external_id"] for row in api.get(CUSTOMERS + "?segment=lost").json()["results"]] == ["GONE"]
     high = api.get(CUSTOMERS + "?churn_risk=high").json()["results"]
@@ -74,7 +84,7 @@ def test_customers_filter_by_segment_and_churn_risk(api, shop):
 
 
 def test_segments_summarise_counts_revenue_shares_and_offers(api, shop):
-    api.get(CUSTOMERS + "?refresh=true")
+    score(api)
 
     body = api.get(CUSTOMERS + "segments/").json()
 
@@ -103,13 +113,13 @@ def test_another_businesss_customer_is_404(api, shop):
 
 
 def test_a_customer_with_only_returns_gets_a_segment_and_a_reason(api, business, shop):
-    from apps.churn.services import customers_score
+    from apps.churn.services import customers_score_execute, customers_score_request
 
     returner = CustomerFactory(business=business, external_id="RETURNS-ONLY")
     buy(returner, ProductFactory(business=business), days_ago=5, quantity=-2, invoice="C-ONLY")
     idle = CustomerFactory(business=business, external_id="NO-LINES")
 
-    customers_score(business=business)
+    customers_score_execute(run_id=customers_score_request(business=business).pk)
 
     returner.refresh_from_db()
     idle.refresh_from_db()
@@ -125,12 +135,86 @@ def test_a_customer_with_only_returns_gets_a_segment_and_a_reason(api, business,
 
 
 def test_the_segments_answer_gives_money_as_two_place_strings(api, business, shop):
-    from apps.churn.services import customers_score
+    from apps.churn.services import customers_score_execute, customers_score_request
 
-    customers_score(business=business)
+    customers_score_execute(run_id=customers_score_request(business=business).pk)
 
     rows = {row["segment"]: row for row in api.get(CUSTOMERS + "segments/").json()["results"]}
 
     assert sorted(row["revenue"] for row in rows.values() if row["count"]) == ["10.00", "10.00", "790.00"]
     assert all(row["revenue"] == "0.00" for row in rows.values() if not row["count"])
     assert all(isinstance(row["average_monetary"], str) for row in rows.values() if row["count"])
+
+
+def test_refresh_queues_a_run_and_answers_202_at_once(api, business, shop):
+    response = api.post(CUSTOMERS + "refresh/")
+
+    assert response.status_code == 202
+    body = response.json()
+    assert body["status"] == "pending"
+    # Nothing was scored inside the request.
+    assert not Customer.objects.for_business(business).exclude(segment="").exists()
+    run = api.get(f"{CUSTOMERS}runs/{body['id']}/").json()
+    assert {"status", "customers_total", "customers_done", "started_at", "finished_at"} <= set(run)
+    assert (run["status"], run["customers_done"], run["started_at"]) == ("pending", 0, None)
+
+
+def test_a_get_with_refresh_true_queues_a_run_as_post_does(api, business, shop):
+    response = api.get(CUSTOMERS + "?refresh=true")
+
+    assert response.status_code == 202
+    assert response.json()["status"] == "pending"
+    assert CustomerScoreRun.objects.for_business(business).get().pk == response.json()["id"]
+    assert not Customer.objects.for_business(business).exclude(segment="").exists()
+
+
+def test_a_second_refresh_joins_the_active_run(api, business, shop):
+    first = api.post(CUSTOMERS + "refresh/").json()
+    second = api.get(CUSTOMERS + "?refresh=true").json()
+
+    assert first["id"] == second["id"]
+    assert CustomerScoreRun.objects.for_business(business).count() == 1
+
+
+def test_a_finished_run_is_not_claimed_again(api, business, shop):
+    run = score(api)
+
+    assert customers_score_execute(run_id=run["id"]) is None
+    assert CustomerScoreRun.objects.for_business(business).get().attempts == 1
+
+
+def test_a_viewer_cannot_ask_for_a_rescore_either_way(business, viewer, shop):
+    from tests.conftest import auth_client
+
+    client = auth_client(viewer, business)
+
+    assert client.post(CUSTOMERS + "refresh/").status_code == 403
+    assert client.get(CUSTOMERS + "?refresh=true").status_code == 403
+    assert client.get(CUSTOMERS).status_code == 200
+    assert not CustomerScoreRun.objects.for_business(business).exists()
+
+
+def test_a_sale_dated_year_1_or_2099_neither_breaks_nor_blanks_the_scores(api, business, shop):
+    # Given the shop scored once as it is
+    score(api)
+    before = {row["external_id"]: row for row in api.get(CUSTOMERS).json()["results"]}
+    # and then two sale lines with impossible dates, stored behind the API's back
+    product = ProductFactory(business=business)
+    TransactionFactory(
+        product=product, customer=shop["gone"], invoice="ODD-1", timestamp=datetime(1, 1, 1, tzinfo=UTC)
+    )
+    TransactionFactory(
+        product=product, customer=shop["regular"], invoice="ODD-2", timestamp=datetime(2099, 1, 1, tzinfo=UTC)
+    )
+
+    # When the customers are scored again
+    run = score(api)
+
+    # Then the run completes, says what it left out, and every customer scores as without them
+    assert (run["status"], run["customers_total"]) == ("completed", 3)
+    assert "Left out 2 sale lines" in run["detail"]
+    after = {row["external_id"]: row for row in api.get(CUSTOMERS).json()["results"]}
+    fields = ["recency_days", "frequency", "monetary", "segment", "churn_probability", "predicted_clv"]
+    assert {key: [row[f] for f in fields] for key, row in after.items()} == {
+        key: [row[f] for f in fields] for key, row in before.items()
+    }

@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from apps.forecasting.models import ForecastRun, ProductForecast
-from apps.forecasting.services import forecast_run_execute
+from apps.forecasting.services import forecast_run_in_process
 from data.ingestion.services import upload_process
 from data.models import Product, StockAlert, Transaction
 from tests.conftest import auth_client
@@ -39,7 +39,7 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
         upload_process(upload_id=response.json()["id"])
         refresh = client.post("/api/data/forecast/refresh/")
         assert refresh.status_code == 202
-        forecast_run_execute(run_id=refresh.json()["id"])  # what the ml worker runs
+        forecast_run_in_process(run_id=refresh.json()["id"])  # what the ml workers run
         yield SimpleNamespace(
             business=membership.business,
             owner=membership.user,
@@ -192,7 +192,7 @@ def test_points_cover_the_longest_horizon_and_shorter_ones_are_prefixes(client, 
 def test_a_run_abandoned_by_its_worker_does_not_block_refreshes(api, business, settings):
     stuck = ForecastRun.objects.for_business(business).create(business=business, status="processing")
     ForecastRun.objects.for_business(business).filter(pk=stuck.pk).update(
-        created_at=timezone.now() - settings.FORECAST_RUN_ABANDONED_AFTER * 2
+        created_at=timezone.now() - settings.JOB_ABANDONED_AFTER * 2
     )
 
     response = api.post("/api/data/forecast/refresh/")
@@ -277,7 +277,7 @@ def test_a_one_day_wholesale_product_gets_a_shrunk_forecast_and_no_reorder_advic
     TransactionFactory(product=newcomer, quantity=458, timestamp=today)  # one order, its only day
     run = ForecastRun.objects.for_business(business).create(business=business)
 
-    forecast_run_execute(run_id=run.pk)
+    forecast_run_in_process(run_id=run.pk)
 
     summary = {row["sku"]: row for row in api.get("/api/data/forecast/summary/?horizon=90").json()["results"]}
     detail = api.get(f"/api/data/forecast/{newcomer.pk}/?horizon=90").json()

@@ -3,7 +3,13 @@
 import numpy as np
 import pandas as pd
 
-from ml_models.forecasting import build_daily_demand, cap_spikes, detect_closed_weekdays, detect_closures
+from ml_models.forecasting import (
+    build_daily_demand,
+    cap_spikes,
+    detect_closed_weekdays,
+    detect_closures,
+    trading_days,
+)
 from ml_models.forecasting.trading_calendar import Closure, closures_in_demand, yearly_repeats
 
 from .builders import sales_lines
@@ -173,3 +179,27 @@ def test_spikes_are_capped_at_one_and_a_half_times_the_ninetieth_percentile_of_s
     # Then the 500 becomes 1.5 x the 90th percentile of the 11 selling days (10 units) = 15
     assert capped["y"].tolist() == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 15, 0, 0]
     assert demand["y"].iloc[10] == 500.0
+
+
+def test_one_batch_of_products_gets_the_same_demand_as_the_whole_business_given_its_trading_days():
+    # Given a shop closed on Saturdays and for a week in March, a steady seller and a slow one
+    rows = [
+        row
+        for row in trading_every_day_but_saturday("2024-01-01", "2024-04-30")
+        if not ("2024-03-04" <= row[1][:10] <= "2024-03-11")
+    ]
+    rows += [("slow", "2024-01-10 09:00", 2.0), ("slow", "2024-04-02 09:00", 1.0)]
+    sales = sales_lines(rows)
+    whole = build_daily_demand(sales, end_date="2024-04-30")
+
+    # When the slow product is built alone, with the business's trading days
+    alone = build_daily_demand(
+        sales[sales["product_id"] == "slow"],
+        end_date="2024-04-30",
+        business_days=trading_days(sales),
+    )
+
+    # Then it has the same open days and values: the closure is known although it sold on none of them
+    expected = whole[whole["unique_id"] == "slow"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(alone.reset_index(drop=True), expected)
+    assert pd.Timestamp("2024-03-06") not in set(alone["ds"])
