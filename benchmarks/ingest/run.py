@@ -25,9 +25,7 @@ from urllib.parse import urlparse
 ROOT = Path(__file__).resolve().parents[2]
 DATASET = ROOT.parent / "shared" / "datasets" / "online_retail" / "online_retail.csv.gz"
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
-os.environ.setdefault("TESTING", "1")
-os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings_test")
 os.environ["ML_REFRESH_AFTER_UPLOAD"] = "0"  # measure ingestion alone
 
 

@@ -7,9 +7,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
-DATASET = (
-    Path(__file__).resolve().parents[3] / "shared" / "datasets" / "online_retail" / "online_retail.csv.gz"
-)
+# shared/ sits beside the checkout (CI's layout) or, for a worktree, at /work/shared.
+_CANDIDATES = [
+    shared / "datasets" / "online_retail" / "online_retail.csv.gz"
+    for shared in (Path(__file__).resolve().parents[3] / "shared", Path("/work/shared"))
+]
+DATASET = next((path for path in _CANDIDATES if path.exists()), _CANDIDATES[0])
 
 
 def read_rows(start: int, stop: int) -> tuple[list[str], list[list[str]]]:

@@ -92,7 +92,6 @@ def importer(tmp_path, settings):
     return SimpleNamespace(business=membership.business, user=membership.user, run=run)
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_sales_load_on_two_connections_with_exact_counts_and_no_duplicates(importer, tmp_path, settings):
     settings.UPLOAD_CHUNK_ROWS = 1_000
@@ -123,7 +122,6 @@ def test_sales_load_on_two_connections_with_exact_counts_and_no_duplicates(impor
     assert UploadRecord.objects.for_business(business).filter(status="completed").count() == 2
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_chunks_on_two_connections_take_counted_stock_in_file_order(importer, tmp_path, settings):
     settings.UPLOAD_CHUNK_ROWS = 5
@@ -188,7 +186,6 @@ def together(*calls):
     return results
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_overlapping_uploads_started_together_load_one_after_the_other(importer, tmp_path, settings):
     # Loading both at once, a chunk of one could wait on the other's uncommitted lines while that one
@@ -220,7 +217,6 @@ def _create(importer, path):
         )
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_the_same_bytes_sent_twice_at_once_make_one_upload(importer, tmp_path):
     header, rows = read_rows(0, 500)
@@ -232,7 +228,6 @@ def test_the_same_bytes_sent_twice_at_once_make_one_upload(importer, tmp_path):
     assert sorted(was_created for _, was_created in created) == [False, True]
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_one_upload_run_twice_at_once_counts_every_row_once(importer, tmp_path, settings):
     # A redelivered task and a requeued one can run the same upload at the same moment.
@@ -254,7 +249,6 @@ def test_one_upload_run_twice_at_once_counts_every_row_once(importer, tmp_path, 
     assert Transaction.objects.for_business(importer.business).count() == truth.good
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_an_advisory_lock_is_held_for_its_block_only():
     database = connection.settings_dict
