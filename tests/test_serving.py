@@ -50,7 +50,8 @@ def start_web(static_root, tmp_path):
     servers = []
 
     def start(**env):
-        server = WebProcess(log_path=tmp_path / f"web-{len(servers)}.log", env=production_env(static_root, **env))
+        log_path = tmp_path / f"web-{len(servers)}.log"
+        server = WebProcess(log_path=log_path, env=production_env(static_root, **env))
         servers.append(server)
         return server.start()
 

@@ -133,7 +133,6 @@ class WebProcess:
         self.process: subprocess.Popen | None = None
 
     def start(self, timeout: float = 180) -> "WebProcess":
-        env = process_env(**self.extra_env)
         self.log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
             [

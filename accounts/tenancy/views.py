@@ -1,6 +1,6 @@
 """The one base for every view that reads or writes a business's records."""
 
-from rest_framework import generics, mixins, permissions, viewsets
+from rest_framework import generics, permissions, viewsets
 from rest_framework.views import APIView
 
 from accounts.tenancy.permissions import HasBusinessRole
@@ -57,14 +57,4 @@ class TenantReadOnlyViewSet(TenantViewMixin, viewsets.ReadOnlyModelViewSet):
 
 
 class TenantModelViewSet(TenantViewMixin, viewsets.ModelViewSet):
-    pass
-
-
-class TenantListRetrieveUpdateViewSet(
-    TenantViewMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
     pass
