@@ -223,7 +223,7 @@ def _seed_demo(manage: list[str], env: dict[str, str]) -> str:
     return login
 
 
-def _wait_for_web(port: str, group: ProcessGroup, timeout: float = 120) -> None:
+def _wait_for_web(port: str, group: ProcessGroup, timeout: float = 600) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if (name := group.exited()) is not None:

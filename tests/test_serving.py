@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import psycopg
 import pytest
 
-from tests.worker import ROOT, WebProcess, process_env, test_database_url
+from tests.worker import ROOT, WebProcess, database_url_for_tests, process_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -93,14 +93,9 @@ def test_gunicorn_with_debug_off_serves_the_api_the_admin_css_and_swagger_ui(sta
 def test_many_concurrent_requests_hold_no_more_connections_than_the_pools_allow(start_web):
     """2 processes of 8 threads, each process pooling 3 connections: 64 requests from 32 clients at
     once never hold more than 6 connections (persistent per-thread connections would reach 16)."""
-    server = start_web(
-        WEB_CONCURRENCY="2",
-        WEB_THREADS="8",
-        DATABASE_POOL_MAX_SIZE="3",
-        DATABASE_URL=test_database_url()
-        + ("&" if "?" in test_database_url() else "?")
-        + f"application_name={APPLICATION_NAME}",
-    )
+    url = database_url_for_tests()
+    named = f"{url}{'&' if '?' in url else '?'}application_name={APPLICATION_NAME}"
+    server = start_web(WEB_CONCURRENCY="2", WEB_THREADS="8", DATABASE_POOL_MAX_SIZE="3", DATABASE_URL=named)
     counts, answers = [], []
     done = threading.Event()
 

@@ -15,7 +15,7 @@ from django.conf import settings
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_database_url() -> str:
+def database_url_for_tests() -> str:
     """``DATABASE_URL`` with the test database's name in place of the one it names (host, socket and
     options, e.g. the embedded server's ``?host=/…/var/pg``, stay as they are)."""
     parts = urlsplit(os.environ["DATABASE_URL"])
@@ -27,7 +27,7 @@ def process_env(**extra) -> dict[str, str]:
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "project.settings_test",
-        "DATABASE_URL": test_database_url(),
+        "DATABASE_URL": database_url_for_tests(),
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
         **extra,
     }
