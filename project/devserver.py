@@ -153,12 +153,19 @@ class ProcessGroup:
 
 
 def _stop_on_signals() -> None:
-    """SIGTERM and SIGHUP end the launcher the way Ctrl-C does, so the cleanup always runs."""
+    """Ctrl-C, SIGTERM and SIGHUP end the launcher, once: the cleanup always runs to its end.
+
+    Ctrl-C under ``make`` arrives twice (the terminal signals the whole foreground group, and make
+    passes it on to its child); a second interrupt inside the cleanup would leave orphans behind.
+    """
+    stopping = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
     def interrupt(signum, frame):
+        for each in stopping:
+            signal.signal(each, signal.SIG_IGN)
         raise KeyboardInterrupt
 
-    for signum in (signal.SIGTERM, signal.SIGHUP):
+    for signum in stopping:
         signal.signal(signum, interrupt)
 
 

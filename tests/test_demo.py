@@ -142,7 +142,10 @@ def test_the_demo_serves_an_upload_that_its_worker_completes_and_ctrl_c_stops_it
             0,
         )
     finally:
-        demo.send_signal(signal.SIGINT)  # Ctrl-C
+        # Ctrl-C under make: the terminal's SIGINT, then make's own, while the launcher is stopping.
+        demo.send_signal(signal.SIGINT)
+        time.sleep(0.2)
+        demo.send_signal(signal.SIGINT)
         try:
             code = demo.wait(timeout=90)
         finally:
