@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 import psycopg
 import pytest
 
-from tests.worker import ROOT, WebProcess, database_url_for_tests, process_env
+from tests.worker import ROOT, WebProcess, database_params, database_url_for_tests, process_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -100,7 +100,7 @@ def test_many_concurrent_requests_hold_no_more_connections_than_the_pools_allow(
     done = threading.Event()
 
     def sample():
-        with psycopg.connect(**database_kwargs(), autocommit=True) as db:
+        with psycopg.connect(**database_params(), autocommit=True) as db:
             while not done.is_set():
                 query = "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s"
                 counts.append(db.execute(query, [APPLICATION_NAME]).fetchone()[0])
@@ -118,12 +118,3 @@ def test_many_concurrent_requests_hold_no_more_connections_than_the_pools_allow(
     assert answers == [200] * 64
     assert max(counts) >= 1  # the sampler saw the server's connections
     assert max(counts) <= 2 * 3
-
-
-def database_kwargs() -> dict:
-    from django.db import connection
-
-    params = connection.get_connection_params()
-    params.pop("cursor_factory", None)
-    params.pop("context", None)
-    return params

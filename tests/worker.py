@@ -22,6 +22,17 @@ def database_url_for_tests() -> str:
     return urlunsplit(parts._replace(path="/" + settings.DATABASES["default"]["NAME"]))
 
 
+def database_params() -> dict:
+    """psycopg.connect() arguments for a connection of a test's own to the test database (any host or
+    unix socket), beside Django's."""
+    from django.db import connection
+
+    params = connection.get_connection_params()
+    for django_only in ("cursor_factory", "context", "prepare_threshold"):
+        params.pop(django_only, None)
+    return params
+
+
 def process_env(**extra) -> dict[str, str]:
     """The environment of a process a test starts: the test settings, database and media folder."""
     return {

@@ -17,6 +17,7 @@ from data.models import Customer, Product, Transaction, UploadRecord
 from project.common.locks import advisory_lock
 from tests.data.real_data import expected, read_rows, write_csv
 from tests.factories import MembershipFactory
+from tests.worker import database_params
 
 CENT = Decimal("0.01")
 
@@ -251,12 +252,8 @@ def test_one_upload_run_twice_at_once_counts_every_row_once(importer, tmp_path, 
 
 @pytest.mark.django_db(transaction=True)
 def test_an_advisory_lock_is_held_for_its_block_only():
-    database = connection.settings_dict
-
     def taken_elsewhere(name: str) -> bool:
-        with psycopg.connect(
-            host=database["HOST"], port=database["PORT"], user=database["USER"], dbname=database["NAME"]
-        ) as other:
+        with psycopg.connect(**database_params()) as other:
             return not other.execute(
                 "SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", [name]
             ).fetchone()[0]
