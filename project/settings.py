@@ -1,12 +1,13 @@
 """Settings, all read from the environment in this one file.
 
-Development (``DEBUG=1``) gets safe local defaults: an embedded SQLite database under ``var/`` and Celery
-tasks run in-process. Production (``DEBUG`` unset) has no secret defaults: a missing
-``DJANGO_SECRET_KEY`` stops the process rather than running with a guessable key.
+One engine everywhere: PostgreSQL (``DATABASE_URL``) and Redis (``REDIS_URL``, the cache and Celery's
+broker) are always required; ``project/devserver.py`` starts embedded ones for the demo and the tests
+when they are not given. Development (``DEBUG=1``) may go without ``DJANGO_SECRET_KEY``; production
+(``DEBUG`` unset) stops with a message naming whatever is missing rather than run on a guess.
+The test suite uses ``project.settings_test``, which imports this module.
 """
 
 import os
-import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -41,17 +42,25 @@ def env_duration(name: str, default: str) -> timedelta:
         raise ImproperlyConfigured(f"{name} must be a duration like 15m, 12h or 7d, not {raw!r}.") from error
 
 
+def env_required(name: str, meaning: str) -> str:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        raise ImproperlyConfigured(
+            f"{name} must be set ({meaning}). For the demo and the tests, `make demo` and `make test` "
+            "(project/devserver.py) set it to an embedded server."
+        )
+    return value
+
+
 DEBUG = env_bool("DEBUG")
-# pytest imports settings with pytest loaded: tests never need the production secret.
-TESTING = env_bool("TESTING", default="pytest" in sys.modules)
 
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
-    if not (DEBUG or TESTING):
+    if not DEBUG:
         raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DEBUG is off.")
     SECRET_KEY = "insecure-development-key-never-used-in-production"
 
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1" if (DEBUG or TESTING) else "")
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1" if DEBUG else "")
 FRONTEND_URL = os.environ.get("FRONTEND_URL", "http://localhost:3000")
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", FRONTEND_URL)
 # A browser client names its business and makes retries safe with these: the preflight must allow them.
@@ -91,6 +100,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -118,34 +128,38 @@ TEMPLATES = [
     }
 ]
 
-# Database: PostgreSQL from DATABASE_URL; the embedded SQLite database is for the demo only.
+# PostgreSQL. Each process holds at most DATABASE_POOL_MAX_SIZE connections (psycopg's pool; a thread
+# that finds them all busy waits up to DATABASE_POOL_TIMEOUT); 0 turns the pool off, and every request
+# or task then opens and closes its own. Either way no connection outlives its request (CONN_MAX_AGE 0).
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'smart_market.sqlite3'}",
-        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
+        env_required("DATABASE_URL", "PostgreSQL, postgres://…"),
+        # With the pool: a connection the server dropped is not handed out again.
         conn_health_checks=True,
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Threads of the demo server and in-process tasks share one file: wait for locks instead of failing.
-    DATABASES["default"]["OPTIONS"] = {"timeout": 20}
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    raise ImproperlyConfigured("DATABASE_URL must name a PostgreSQL database (postgres://…).")
+DATABASE_POOL_MAX_SIZE = int(os.environ.get("DATABASE_POOL_MAX_SIZE", "4"))
+if DATABASE_POOL_MAX_SIZE:
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": DATABASE_POOL_MAX_SIZE,
+        "timeout": float(os.environ.get("DATABASE_POOL_TIMEOUT", "10")),
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
-REDIS_URL = os.environ.get("REDIS_URL", "")
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            # A cache that does not answer within a second is treated as down (login then degrades to
-            # per-process throttle counters) instead of holding a request thread.
-            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
-        }
+REDIS_URL = env_required("REDIS_URL", "the cache and Celery's broker, redis://…")
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        # A cache that does not answer within a second is treated as down (login then degrades to
+        # per-process throttle counters) instead of holding a request thread.
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
     }
-else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -153,17 +167,18 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-if TESTING:
-    # Hashing is deliberately slow; the suite logs in hundreds of times.
-    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "static"
+# Collected by `manage.py collectstatic` (the image, compose and the demo do it); whitenoise serves them.
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 
@@ -245,11 +260,9 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# Celery: Redis as broker when REDIS_URL is set; otherwise tasks run in-process (the demo).
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+# Celery: Redis is the broker; tasks always run on a worker, never inside a request.
+CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = None
-CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
-CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_ACKS_LATE = True
 # Late acks alone do not redeliver a task whose worker process was killed; this does.
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -300,7 +313,7 @@ ML_DEBOUNCE_SECONDS = int(os.environ.get("ML_DEBOUNCE_SECONDS", "60"))
 # Products per forecast batch task: a run's batches spread over every worker on the ml queue.
 FORECAST_BATCH_PRODUCTS = int(os.environ.get("FORECAST_BATCH_PRODUCTS", "500"))
 # Refresh forecasts and customer scores after an upload completes (off in the test suite unless asked).
-ML_REFRESH_AFTER_UPLOAD = env_bool("ML_REFRESH_AFTER_UPLOAD", not TESTING)
+ML_REFRESH_AFTER_UPLOAD = env_bool("ML_REFRESH_AFTER_UPLOAD", True)
 
 LOGGING = {
     "version": 1,
@@ -313,11 +326,17 @@ LOGGING = {
     },
 }
 
+if UPLOAD_LOAD_CONNECTIONS >= DATABASE_POOL_MAX_SIZE > 0:
+    raise ImproperlyConfigured(
+        "DATABASE_POOL_MAX_SIZE must exceed UPLOAD_LOAD_CONNECTIONS: an upload's load lanes and the task's "
+        "own connection come from one process's pool."
+    )
+
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not TESTING)
-    SESSION_COOKIE_SECURE = not TESTING
-    CSRF_COOKIE_SECURE = not TESTING
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", True)
+    CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", True)
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True

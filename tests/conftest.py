@@ -1,4 +1,4 @@
-"""Fixtures shared by the whole suite."""
+"""Fixtures shared by the whole suite (always on PostgreSQL and Redis: see project/settings_test.py)."""
 
 import os
 
@@ -9,28 +9,16 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from accounts.models import Role
 from tests.factories import BusinessFactory, MembershipFactory, UserFactory
 
-# CI sets this: a test that needs PostgreSQL or a real worker then fails instead of skipping.
-SERVICES_REQUIRED = os.environ.get("SMART_MARKET_REQUIRE_SERVICES") == "1"
 
-
-def pytest_collection_modifyitems(config, items):
-    from django.conf import settings
-    from django.db import connection
-
-    missing = {
-        "postgres": None if connection.vendor == "postgresql" else "PostgreSQL (DATABASE_URL)",
-        "worker": None
-        if settings.REDIS_URL and connection.vendor == "postgresql"
-        else "Redis and PostgreSQL",
-    }
-    for marker, needs in missing.items():
-        if needs is None:
-            continue
-        if SERVICES_REQUIRED and any(marker in item.keywords for item in items):
-            raise pytest.UsageError(f"SMART_MARKET_REQUIRE_SERVICES=1 but {needs} is not configured.")
-        for item in items:
-            if marker in item.keywords:
-                item.add_marker(pytest.mark.skip(reason=f"needs {needs}; CI sets them"))
+def pytest_sessionfinish(session, exitstatus):
+    """CI sets SMART_MARKET_FORBID_SKIPS=1: every test runs on both of its setups, so a skip is a failure."""
+    if os.environ.get("SMART_MARKET_FORBID_SKIPS") != "1" or exitstatus != pytest.ExitCode.OK:
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = len(reporter.stats.get("skipped", [])) if reporter else 0
+    if skipped:
+        reporter.write_line(f"SMART_MARKET_FORBID_SKIPS=1 and {skipped} test(s) were skipped", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -1,21 +1,47 @@
-"""A real Celery worker process for tests, pointed at the test database and Redis."""
+"""Real processes for tests (Celery workers, the web server), pointed at the test database and Redis."""
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from django.conf import settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_database_url() -> str:
-    database = settings.DATABASES["default"]
-    credentials = f"{database['USER']}:{database.get('PASSWORD') or ''}"
-    return f"postgres://{credentials}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
+def database_url_for_tests() -> str:
+    """``DATABASE_URL`` with the test database's name in place of the one it names (host, socket and
+    options, e.g. the embedded server's ``?host=/…/var/pg``, stay as they are)."""
+    parts = urlsplit(os.environ["DATABASE_URL"])
+    return urlunsplit(parts._replace(path="/" + settings.DATABASES["default"]["NAME"]))
+
+
+def database_params() -> dict:
+    """psycopg.connect() arguments for a connection of a test's own to the test database (any host or
+    unix socket), beside Django's."""
+    from django.db import connection
+
+    params = connection.get_connection_params()
+    for django_only in ("cursor_factory", "context", "prepare_threshold"):
+        params.pop(django_only, None)
+    return params
+
+
+def process_env(**extra) -> dict[str, str]:
+    """The environment of a process a test starts: the test settings, database and media folder."""
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "project.settings_test",
+        "DATABASE_URL": database_url_for_tests(),
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        **extra,
+    }
 
 
 class WorkerProcess:
@@ -29,14 +55,7 @@ class WorkerProcess:
     def start(self, timeout: float = 180) -> "WorkerProcess":
         from project.celery import app
 
-        env = {
-            **os.environ,
-            "DATABASE_URL": test_database_url(),
-            "DATABASE_CONN_MAX_AGE": "0",
-            "TESTING": "1",
-            "MEDIA_ROOT": str(settings.MEDIA_ROOT),
-            **self.extra_env,
-        }
+        env = process_env(**self.extra_env)
         self.log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
             [
@@ -113,3 +132,55 @@ def wait_until(predicate, *, timeout: float, interval: float = 0.2, message: str
             return value
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class WebProcess:
+    """The production web server, ``gunicorn -c gunicorn.conf.py``, on a free port of 127.0.0.1."""
+
+    def __init__(self, *, log_path: Path, env: dict[str, str] | None = None):
+        self.log_path = log_path
+        self.env = env or process_env()
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 180) -> "WebProcess":
+        self.log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(
+            [
+                Path(sys.executable).parent / "gunicorn",
+                "-c",
+                "gunicorn.conf.py",
+                f"--bind=127.0.0.1:{self.port}",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited at start: see {self.log_path}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/api/health/", timeout=2):
+                    return self
+            except OSError:
+                time.sleep(0.3)
+        raise RuntimeError(f"gunicorn did not answer within {timeout}s: see {self.log_path}")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=40)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()

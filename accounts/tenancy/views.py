@@ -1,7 +1,7 @@
 """The one base for every view that reads or writes a business's records."""
 
 from django.core.exceptions import ImproperlyConfigured
-from rest_framework import generics, mixins, permissions, viewsets
+from rest_framework import generics, permissions, viewsets
 from rest_framework.views import APIView
 
 from accounts.tenancy import idempotency
@@ -107,14 +107,4 @@ class TenantReadOnlyViewSet(TenantViewMixin, viewsets.ReadOnlyModelViewSet):
 
 
 class TenantModelViewSet(TenantViewMixin, viewsets.ModelViewSet):
-    pass
-
-
-class TenantListRetrieveUpdateViewSet(
-    TenantViewMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
     pass

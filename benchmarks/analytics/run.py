@@ -268,7 +268,7 @@ def serve_and_time(token: str, bench) -> None:
             "warning",
         ],
         cwd=ROOT,
-        env={**os.environ, "DATABASE_CONN_MAX_AGE": "600"},
+        env=dict(os.environ),
         start_new_session=True,
     )
     base = f"http://127.0.0.1:{port}"

@@ -69,7 +69,6 @@ def business_with_the_file() -> Business:
 def start_workers(count: int, batch_products: int) -> list[subprocess.Popen]:
     env = {
         **os.environ,
-        "DATABASE_CONN_MAX_AGE": "0",
         "FORECAST_BATCH_PRODUCTS": str(batch_products),
     }
     workers = [

@@ -27,9 +27,7 @@ sys.path.insert(0, str(ROOT))
 from project.common.datasets import online_retail_path  # noqa: E402
 
 DATASET = online_retail_path()
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
-os.environ.setdefault("TESTING", "1")
-os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings_test")
 os.environ["ML_REFRESH_AFTER_UPLOAD"] = "0"  # measure ingestion alone
 
 

@@ -1,5 +1,5 @@
 """CSV ingestion: uploads are job rows; a worker streams the file in chunks into the books.
 
 ``services`` owns the job's status machine; ``loaders`` write one parsed chunk (COPY into a staging
-table and set-based SQL on PostgreSQL, the ORM on the demo's SQLite); ``data.parsing`` reads the file.
+table and set-based SQL); ``data.parsing`` reads the file.
 """

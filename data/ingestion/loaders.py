@@ -7,7 +7,6 @@ chunk loaded twice (a retried task, a re-uploaded or overlapping file) adds noth
 import csv
 import io
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 import pandas as pd
@@ -15,7 +14,7 @@ from django.db import connection, transaction
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from data.models import Customer, Product, StockMovement, Transaction
+from data.models import Product, StockMovement
 from data.services import StockChange, alerts_sync, stock_apply
 
 STAGING_COLUMNS = [
@@ -287,115 +286,6 @@ GROUP BY i.product_id
 """
 
 
-class OrmSalesLoader(ChunkLoader):
-    """The same rules through the ORM, for the demo's SQLite database (slower, no COPY)."""
-
-    batch = 900  # SQLite's limit on variables per statement, with room to spare
-
-    def insert(self, rows: pd.DataFrame) -> ChunkResult:
-        frame = prepare_sales(rows)
-        products = Product.objects.for_business(self.business)
-        fill_skus_by_name(frame, products)
-        frame["ts"] = frame.ts.dt.tz_localize(self.business.timezone)
-
-        latest = frame.sort_values(["sku", "ts"]).drop_duplicates("sku", keep="last")
-        products.bulk_create(
-            [
-                Product(
-                    business=self.business,
-                    sku=row.sku,
-                    name=row.product_name or row.sku,
-                    category=row.category or "",
-                    unit_price=max(Decimal(row.unit_price), Decimal(0)),
-                )
-                for row in latest.itertuples()
-            ],
-            ignore_conflicts=True,
-        )
-        product_ids = self._ids(products, "sku", frame.sku)
-
-        people = frame[frame.customer_id.notna()]
-        customers = Customer.objects.for_business(self.business)
-        if len(people):
-            spans = people[people.quantity > 0].groupby("customer_id").ts.agg(["min", "max"])
-            countries = people.groupby("customer_id").country.first()
-            customers.bulk_create(
-                [
-                    Customer(
-                        business=self.business,
-                        external_id=external_id,
-                        email=external_id.lower() if "@" in external_id else "",
-                        country=countries.get(external_id) or "",
-                    )
-                    for external_id in people.customer_id.unique()
-                ],
-                ignore_conflicts=True,
-            )
-            touched = customers.in_bulk(
-                list(self._ids(customers, "external_id", people.customer_id).values())
-            )
-            for customer in touched.values():
-                if customer.external_id in spans.index:
-                    first, last = spans.loc[customer.external_id]
-                    first, last = first.to_pydatetime(), last.to_pydatetime()
-                    customer.first_purchase_at = min(filter(None, [customer.first_purchase_at, first]))
-                    customer.last_purchase_at = max(filter(None, [customer.last_purchase_at, last]))
-            customers.bulk_update(touched.values(), ["first_purchase_at", "last_purchase_at"])
-        customer_ids = self._ids(customers, "external_id", people.customer_id) if len(people) else {}
-
-        transactions = Transaction.objects.for_business(self.business)
-        known = set()
-        for start in range(0, len(frame), self.batch):
-            keys = list(frame.line_key.iloc[start : start + self.batch])
-            known.update(transactions.filter(line_key__in=keys).values_list("line_key", flat=True))
-        fresh = frame[~frame.line_key.isin(known)].drop_duplicates("line_key")
-        transactions.bulk_create(
-            [
-                Transaction(
-                    business=self.business,
-                    invoice=row.invoice,
-                    product_id=product_ids[row.sku],
-                    customer_id=customer_ids.get(row.customer_id)
-                    if isinstance(row.customer_id, str)
-                    else None,
-                    quantity=row.quantity,
-                    unit_price=Decimal(row.unit_price),
-                    total=Decimal(row.total),
-                    timestamp=row.ts.to_pydatetime(),
-                    country=row.country or "",
-                    payment_method=row.payment_method or "",
-                    source=Transaction.Source.UPLOAD,
-                    upload=self.upload,
-                    line_key=row.line_key,
-                )
-                for row in fresh.itertuples()
-            ],
-            batch_size=500,
-        )
-        counted = dict(
-            products.filter(pk__in=set(product_ids.values()), counted_at__isnull=False).values_list(
-                "pk", "counted_at"
-            )
-        )
-        sold: dict[int, int] = {}
-        for row in fresh.itertuples():
-            product_id = product_ids[row.sku]
-            if product_id in counted and row.ts.to_pydatetime() > counted[product_id]:
-                sold[product_id] = sold.get(product_id, 0) + row.quantity
-        return ChunkResult(imported=len(fresh), skipped=len(frame) - len(fresh), sold=sold)
-
-    def _ids(self, queryset, field: str, values: pd.Series) -> dict:
-        wanted = list(set(values.dropna()))
-        found = {}
-        for start in range(0, len(wanted), self.batch):
-            found.update(
-                queryset.filter(**{f"{field}__in": wanted[start : start + self.batch]}).values_list(
-                    field, "pk"
-                )
-            )
-        return found
-
-
 def apply_counted_sales(*, upload, sold: dict[int, int]) -> None:
     """Sales dated after a product's last count take stock away (returns give it back), never below zero."""
     if sold:
@@ -409,22 +299,14 @@ def apply_counted_sales(*, upload, sold: dict[int, int]) -> None:
         )
 
 
-def sales_loader(*, upload) -> ChunkLoader:
-    return (
-        PostgresSalesLoader(upload=upload)
-        if connection.vendor == "postgresql"
-        else OrmSalesLoader(upload=upload)
-    )
-
-
 INVENTORY_FIELDS = ["category", "unit_price", "unit_cost", "reorder_point", "lead_time_days"]
 
 
 class InventoryLoader(ChunkLoader):
     """A stock count: creates or updates products, sets stock to the counted figure, records the difference.
 
-    Counts are small files (one row per product), so the ORM is fast enough on every database; the
-    stock itself moves through :func:`stock_apply`, under the same row locks as every other change.
+    Counts are small files (one row per product), so the ORM is fast enough; the stock itself moves
+    through :func:`stock_apply`, under the same row locks as every other change.
     """
 
     def insert(self, rows: pd.DataFrame) -> ChunkResult:

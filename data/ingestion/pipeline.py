@@ -23,8 +23,8 @@ class ChunkPipeline:
     upload's ``last_line_done`` stays a true watermark that a rerun can resume from, and a chunk whose
     predecessor failed rolls back instead of committing past a gap.
 
-    With ``width=1`` jobs run in the caller's thread, on the caller's connection (SQLite, or a caller
-    already inside a transaction, whose work other connections could not see).
+    With ``width=1`` jobs run in the caller's thread, on the caller's connection (a caller already
+    inside a transaction, whose work other connections could not see).
     """
 
     def __init__(self, *, width: int = 1):

@@ -17,7 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from data import parsing
-from data.ingestion.loaders import InventoryLoader, sales_loader
+from data.ingestion.loaders import InventoryLoader, PostgresSalesLoader
 from data.ingestion.pipeline import ChunkPipeline
 from data.ingestion.prefetch import prefetched
 from data.models import UploadRecord, UploadRowError
@@ -233,7 +233,7 @@ def _import(upload: UploadRecord) -> UploadRecord:
     loader = (
         InventoryLoader(upload=upload)
         if upload.kind == UploadRecord.Kind.INVENTORY
-        else sales_loader(upload=upload)
+        else PostgresSalesLoader(upload=upload)
     )
     errors_kept = upload.row_errors.count()
 
@@ -290,16 +290,12 @@ def _import(upload: UploadRecord) -> UploadRecord:
 
 
 def _load_connections(upload: UploadRecord) -> int:
-    """Connections that load this upload's chunks side by side: one unless sales go into PostgreSQL.
+    """Connections that load this upload's chunks side by side: one unless it is a sales file.
 
     A caller already inside a transaction (a test, say) keeps every chunk on the caller's connection,
     since other connections could not see its uncommitted rows.
     """
-    if (
-        upload.kind == UploadRecord.Kind.TRANSACTIONS
-        and connection.vendor == "postgresql"
-        and not connection.in_atomic_block
-    ):
+    if upload.kind == UploadRecord.Kind.TRANSACTIONS and not connection.in_atomic_block:
         return max(settings.UPLOAD_LOAD_CONNECTIONS, 1)
     return 1
 

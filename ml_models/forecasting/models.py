@@ -34,6 +34,10 @@ from scipy.stats import norm
 from .demand import series_slices, sort_demand
 from .trading_calendar import infer_closed_weekdays, next_open_days
 
+# Prophet logs "Importing plotly failed" at ERROR on import; plots are never drawn here. Set before the
+# (lazy) import so that every process that fits a model, with or without Django's logging, stays quiet.
+logging.getLogger("prophet.plot").setLevel(logging.CRITICAL)
+
 FORECAST_COLUMNS = ["unique_id", "step", "predicted", "lower", "upper"]
 BACKTEST_COLUMNS = ["unique_id", "window", "step", "predicted"]
 

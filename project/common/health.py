@@ -25,8 +25,6 @@ def _check_cache() -> str:
 def _check_broker() -> str:
     from project.celery import app
 
-    if app.conf.task_always_eager:
-        return "ok (tasks run in-process)"
     with app.connection_for_write() as connection_:
         connection_.ensure_connection(max_retries=1, timeout=2)
     return "ok"

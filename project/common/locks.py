@@ -11,12 +11,8 @@ def advisory_lock(name: str) -> Iterator[None]:
     """Hold PostgreSQL's session-level advisory lock named ``name`` for the block, waiting for it first.
 
     The lock belongs to the connection, not to a transaction, so it spans the block's many commits, and
-    a worker that dies releases it with its session. On SQLite (the demo, one writer, tasks run in
-    process) it does nothing.
+    a worker that dies releases it with its session.
     """
-    if connection.vendor != "postgresql":
-        yield
-        return
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_lock(hashtextextended(%s, 0))", [name])
     try:
@@ -31,8 +27,7 @@ def advisory_xact_lock(name: str) -> None:
     """Take PostgreSQL's transaction-level advisory lock named ``name``, waiting for it first.
 
     Call it inside ``transaction.atomic()``: the lock is released when that transaction ends, so two
-    requests doing the same thing at once take turns. Nothing on SQLite, whose writers queue anyway.
+    requests doing the same thing at once take turns.
     """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [name])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [name])

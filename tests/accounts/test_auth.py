@@ -176,7 +176,6 @@ def test_reusing_a_rotated_refresh_token_revokes_its_whole_login(anonymous):
     assert refresh(other_login["refresh"]).status_code == 200
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_simultaneous_rotations_of_one_refresh_token_do_not_fork_the_login():
     UserFactory(email="ada@example.com")

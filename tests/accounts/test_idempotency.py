@@ -95,7 +95,6 @@ def test_a_refused_viewer_post_stores_nothing_and_an_overlong_key_is_400(api, bu
     assert not Transaction.objects.for_business(business).exists()
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_the_same_key_sent_eight_times_at_once_records_one_sale():
     membership = MembershipFactory()

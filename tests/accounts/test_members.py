@@ -18,7 +18,6 @@ def clear_throttle_counters():
     cache.clear()
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_owners_removing_each_other_at_once_leave_one_owner():
     trials = 10

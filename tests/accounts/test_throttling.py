@@ -42,7 +42,6 @@ def guess(client, email, times, address=ATTACKER):
     return [login(client, email, "wrong-password", address).status_code for _ in range(times)]
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 @override_settings(LOGIN_FAILURES_PER_PAIR=5)
 def test_simultaneous_wrong_passwords_check_only_the_limit():
@@ -190,7 +189,6 @@ def test_the_admin_login_is_throttled_the_same_way():
     assert owner.session["_auth_user_id"] == str(User.objects.get().pk)
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 @override_settings(LOGIN_FAILURES_PER_PAIR=5)
 def test_simultaneous_admin_guesses_check_only_the_limit():

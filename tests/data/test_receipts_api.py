@@ -272,7 +272,6 @@ def test_a_viewer_reads_but_cannot_confirm(business, viewer, matched):
     assert sales(business).count() == 0
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_of_two_simultaneous_confirms_exactly_one_writes(business, owner, bun, tart):
     receipt = ReceiptFactory(business=business)

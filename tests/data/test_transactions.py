@@ -114,7 +114,6 @@ def test_bad_transaction_input_is_400(api, business):
     assert response.status_code == 400
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_stock_changes_are_exact_and_never_negative():
     """Eight threads on their own connections each try to take 10 units, 25 times, from 1,500 units."""

@@ -18,6 +18,7 @@ from data.models import Customer, Product, Transaction, UploadRecord
 from project.common.locks import advisory_lock
 from tests.data.real_data import expected, read_rows, write_csv
 from tests.factories import MembershipFactory
+from tests.worker import database_params
 
 CENT = Decimal("0.01")
 
@@ -93,7 +94,6 @@ def importer(tmp_path, settings):
     return SimpleNamespace(business=membership.business, user=membership.user, run=run)
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_sales_load_on_two_connections_with_exact_counts_and_no_duplicates(importer, tmp_path, settings):
     settings.UPLOAD_CHUNK_ROWS = 1_000
@@ -124,7 +124,6 @@ def test_sales_load_on_two_connections_with_exact_counts_and_no_duplicates(impor
     assert UploadRecord.objects.for_business(business).filter(status="completed").count() == 2
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_chunks_on_two_connections_take_counted_stock_in_file_order(importer, tmp_path, settings):
     settings.UPLOAD_CHUNK_ROWS = 5
@@ -190,7 +189,6 @@ def together(*calls):
     return results
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_overlapping_uploads_started_together_load_one_after_the_other(importer, tmp_path, settings):
     # Loading both at once, a chunk of one could wait on the other's uncommitted lines while that one
@@ -222,7 +220,6 @@ def _create(importer, path):
         )
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_the_same_bytes_sent_twice_at_once_make_one_upload(importer, tmp_path):
     header, rows = read_rows(0, 500)
@@ -234,7 +231,6 @@ def test_the_same_bytes_sent_twice_at_once_make_one_upload(importer, tmp_path):
     assert sorted(was_created for _, was_created in created) == [False, True]
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_one_upload_run_twice_at_once_counts_every_row_once(importer, tmp_path, settings):
     # A redelivered task and a requeued one can run the same upload at the same moment.
@@ -256,15 +252,10 @@ def test_one_upload_run_twice_at_once_counts_every_row_once(importer, tmp_path, 
     assert Transaction.objects.for_business(importer.business).count() == truth.good
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_an_advisory_lock_is_held_for_its_block_only():
-    database = connection.settings_dict
-
     def taken_elsewhere(name: str) -> bool:
-        with psycopg.connect(
-            host=database["HOST"], port=database["PORT"], user=database["USER"], dbname=database["NAME"]
-        ) as other:
+        with psycopg.connect(**database_params()) as other:
             return not other.execute(
                 "SELECT pg_try_advisory_lock(hashtextextended(%s, 0))", [name]
             ).fetchone()[0]

@@ -14,7 +14,7 @@ from tests.data.real_data import expected, read_rows, write_csv
 from tests.factories import MembershipFactory
 from tests.worker import wait_until
 
-# SQLite sums decimals as floats; every total is whole cents, so rounding to cents is exact.
+# Every total is whole cents: sums are compared at cents.
 CENT = Decimal("0.01")
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]

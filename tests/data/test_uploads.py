@@ -13,7 +13,7 @@ from tests.conftest import auth_client
 from tests.data.real_data import expected, read_rows, write_csv
 from tests.factories import MembershipFactory, ProductFactory, UserFactory
 
-# SQLite sums decimals as floats; every total is whole cents, so rounding to cents is exact.
+# Every total is whole cents: sums are compared at cents.
 CENT = Decimal("0.01")
 
 pytestmark = pytest.mark.django_db

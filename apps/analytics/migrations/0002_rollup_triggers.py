@@ -4,8 +4,6 @@ from django.db import migrations
 
 
 def install(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
     from apps.analytics import rollups
 
     schema_editor.execute(rollups.collation_sql())
@@ -17,8 +15,6 @@ def install(apps, schema_editor):
 
 
 def uninstall(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
     from apps.analytics import rollups
 
     schema_editor.execute(rollups.UNINSTALL_SQL)

@@ -304,7 +304,6 @@ def test_another_business_sees_none_of_it(business):
     assert Recommendation.objects.for_business(business).get(pk=row.pk).status == "new"
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_refreshes_at_once_create_each_recommendation_once():
     business = BusinessFactory()

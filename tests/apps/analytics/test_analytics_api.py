@@ -11,7 +11,7 @@ from data.models import Transaction
 from tests.apps.analytics.helpers import cents, local_day
 from tests.factories import CustomerFactory, ProductFactory, TransactionFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+pytestmark = pytest.mark.django_db
 
 ZONE = ZoneInfo("America/New_York")
 SUB_CENT = Transaction._meta.get_field("unit_price").decimal_places >= 3

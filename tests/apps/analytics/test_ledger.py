@@ -15,7 +15,7 @@ from data.models import Transaction
 from tests.apps.analytics.test_rollups import upload
 from tests.factories import ProductFactory, TransactionFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+pytestmark = pytest.mark.django_db
 
 LEDGER = "/api/data/integrity/"
 

@@ -14,7 +14,7 @@ from data.models import Transaction
 from tests.apps.analytics.helpers import assert_rollups_match, stored_rollups
 from tests.factories import CustomerFactory, ProductFactory, TransactionFactory
 
-pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
+pytestmark = pytest.mark.django_db
 
 CSV = """invoice,sku,quantity,unit_price,timestamp,customer_id,country,category,product_name
 A1,MUG,2,10.00,2024-03-01 10:00,C1,United Kingdom,Mugs,Mug
