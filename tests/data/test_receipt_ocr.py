@@ -26,7 +26,7 @@ needs_tesseract = pytest.mark.skipif(
 @pytest.fixture
 def stored(business, owner, monkeypatch):
     """Store a receipt image as the upload does, without queueing it: the test runs the OCR itself."""
-    monkeypatch.setattr("data.receipts.services._queue", lambda receipt_id: None)
+    monkeypatch.setattr(ReceiptUploadRecord, "send", classmethod(lambda cls, pk: True))
 
     def store(content: bytes, name: str = "receipt.jpg") -> ReceiptUploadRecord:
         receipt, _ = receipt_create(business=business, user=owner, file=SimpleUploadedFile(name, content))

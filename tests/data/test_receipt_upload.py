@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db
 def no_ocr(monkeypatch):
     """These tests are about the upload: the queued OCR is recorded, not run."""
     queued = []
-    monkeypatch.setattr("data.receipts.services._queue", queued.append)
+    monkeypatch.setattr(ReceiptUploadRecord, "send", classmethod(lambda cls, pk: queued.append(pk) or True))
     return queued
 
 

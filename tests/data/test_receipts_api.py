@@ -248,7 +248,7 @@ def test_reject_closes_the_receipt_and_nothing_can_follow(api, business, matched
 
 def test_retry_requeues_a_failed_receipt_only(api, business, monkeypatch, django_capture_on_commit_callbacks):
     queued = []
-    monkeypatch.setattr("data.receipts.services._queue", queued.append)
+    monkeypatch.setattr(ReceiptUploadRecord, "send", classmethod(lambda cls, pk: queued.append(pk) or True))
     failed = ReceiptFactory(business=business, status=Status.FAILED, detail="Tesseract gave up after 120 s")
     ready = ReceiptFactory(business=business)
 
