@@ -8,6 +8,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from data.models import Product, StockMovement, Transaction, UploadRecord
+from data.parsing import bounds
 from data.parsing.values import INTEGER_LIMIT
 from tests.factories import ProductFactory
 
@@ -113,7 +114,7 @@ def test_stock_at_the_integer_limit_refuses_a_change_that_would_pass_it(api, bus
     assert Transaction.objects.for_business(business).count() == 0
 
 
-def test_an_inventory_count_at_the_limit_then_a_return_upload_stops_at_the_limit(api, business):
+def test_an_inventory_count_past_the_bounds_is_a_row_error_and_stock_stays_in_range(api, business):
     from data.ingestion.services import upload_process
 
     count = f"sku,stock_quantity\nABC-1,{INTEGER_LIMIT}\n"
@@ -126,9 +127,12 @@ def test_an_inventory_count_at_the_limit_then_a_return_upload_stops_at_the_limit
         assert response.status_code == 202
         upload_process(upload_id=response.json()["id"])
 
+    # The count is past the books' bounds (data.parsing.bounds): its row is refused, nothing overflows.
     product = Product.objects.for_business(business).get(sku="ABC-1")
-    assert product.stock_quantity == INTEGER_LIMIT
-    assert set(UploadRecord.objects.for_business(business).values_list("status", flat=True)) == {"completed"}
+    assert product.stock_quantity <= bounds.MAX_UNITS
+    count_upload = UploadRecord.objects.for_business(business).get(kind="inventory")
+    assert (count_upload.rows_imported, count_upload.rows_failed) == (0, 1)
+    assert count_upload.row_errors.get().column == "stock_quantity"
 
 
 def test_an_upload_named_with_200_accented_letters_is_stored_under_its_name(api, business):
