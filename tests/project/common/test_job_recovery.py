@@ -9,6 +9,7 @@ import time
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from kombu import pools
 
 from apps.churn.models import CustomerScoreRun
 from apps.forecasting.models import ForecastRun
@@ -62,9 +63,12 @@ class ThrowawayRedis:
 
 
 def use_broker(url: str) -> None:
-    """Point this process's Celery app at ``url``, dropping the connections it pooled."""
-    if app._pool is not None:
-        app._pool.force_close_all()
+    """Point this process's Celery app at ``url``, dropping the connections it pooled.
+
+    kombu keeps one pool per broker URL in a global registry: it is closed *and forgotten*
+    (``pools.reset``), or switching back would hand the app the closed pool of the first URL.
+    """
+    pools.reset()
     app._pool = None
     app.amqp._producer_pool = None
     app.conf.broker_url = url
