@@ -259,32 +259,13 @@ class UploadListSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class UploadSerializer(serializers.ModelSerializer):
+class UploadSerializer(UploadListSerializer):
     """One upload with its stored row errors (line, column, message; the first ``UPLOAD_ERRORS_KEPT``)."""
 
     errors = UploadRowErrorSerializer(source="row_errors", many=True, read_only=True)
 
-    class Meta:
-        model = UploadRecord
-        fields = [
-            "id",
-            "kind",
-            "file_name",
-            "sha256",
-            "size_bytes",
-            "status",
-            "detail",
-            "options",
-            "rows_total",
-            "rows_imported",
-            "rows_skipped",
-            "rows_failed",
-            "errors",
-            "attempts",
-            "created_at",
-            "started_at",
-            "finished_at",
-        ]
+    class Meta(UploadListSerializer.Meta):
+        fields = [*UploadListSerializer.Meta.fields, "errors"]
         read_only_fields = fields
 
 
