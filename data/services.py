@@ -15,7 +15,7 @@ from data.models import Customer, Product, StockAlert, StockMovement, Transactio
 from data.parsing import bounds
 from data.parsing.values import CENTS_LIMIT, INTEGER_LIMIT
 from data.stock import StockStatus, effective_reorder_point, stock_status_of
-from project.common.exceptions import ApplicationError
+from project.common.exceptions import ApplicationError, ConflictError
 
 # The largest amount a money column (numeric(14, 2)) holds. Each field of a request is bounded where it
 # is validated; a value derived from several (a line's total, the stock after a change) is checked here,
@@ -238,7 +238,7 @@ def product_update(*, product: Product, user, data: Mapping) -> Product:
 
 
 def product_delete(*, product: Product) -> None:
-    """Delete a product that never sold; one with sales lines is a 400 (they keep the books' history).
+    """Delete a product that never sold; one with sales lines is a 409 (they keep the books' history).
 
     The database's protection decides, not a check beforehand that a sale recorded meanwhile would slip
     past.
@@ -247,7 +247,7 @@ def product_delete(*, product: Product) -> None:
         with transaction.atomic():
             product.delete()
     except ProtectedError as error:
-        raise ApplicationError("This product has transactions and cannot be deleted.") from error
+        raise ConflictError("This product has transactions and cannot be deleted.") from error
 
 
 def product_reorder_points_store(*, business: Business, reorder_points: Mapping[int, float | None]) -> None:

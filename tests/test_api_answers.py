@@ -155,13 +155,13 @@ def test_a_boolean_filter_refuses_what_is_not_a_boolean(api):
     assert_json(api.get("/api/data/inventory/alerts/?acknowledged=true"), 200)
 
 
-def test_deleting_a_product_with_sales_is_a_400_naming_why(api, business):
+def test_deleting_a_product_with_sales_is_a_409_conflict(api, business):
     from tests.factories import ProductFactory, TransactionFactory
 
     product = ProductFactory(business=business)
     TransactionFactory(product=product)
 
-    body = assert_json(api.delete(f"/api/data/inventory/products/{product.pk}/"), 400)
+    body = assert_json(api.delete(f"/api/data/inventory/products/{product.pk}/"), 409)
     assert "transactions" in str(body)
 
 

@@ -243,7 +243,7 @@ def test_adjusting_stock_touches_updated_at(api, business):
 
 
 @pytest.mark.django_db
-def test_deleting_a_product_with_sales_is_400_decided_by_the_database(business):
+def test_deleting_a_product_with_sales_is_refused_by_the_database(business):
     from django.db.models import QuerySet
 
     product = ProductFactory(business=business)
@@ -259,12 +259,12 @@ def test_deleting_a_product_with_sales_is_400_decided_by_the_database(business):
     assert Product.objects.for_business(business).filter(pk=product.pk).exists()
 
 
-def test_deleting_a_product_with_sales_is_400_through_the_api(api, business):
+def test_deleting_a_product_with_sales_is_409_through_the_api(api, business):
     product = ProductFactory(business=business)
     TransactionFactory(product=product)
 
     response = api.delete(f"{PRODUCTS}{product.pk}/")
 
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert "detail" in response.json()
     assert Product.objects.for_business(business).filter(pk=product.pk).exists()
