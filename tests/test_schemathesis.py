@@ -173,10 +173,13 @@ SCHEMA_NOT_YET_EXACT = (
     "/api/data/campaigns/",
     "/api/data/receipts/",
     "/api/data/upload/receipt/",
-    "/api/data/customers/",
-    "/api/data/transactions/",
+    "/api/data/customers/refresh/",
+    "/api/data/customers/runs/",
     "/api/business/invitations/",
 )
+# Operations of older routes with one such gap each: the sale-time bound on a new sale, and the 202
+# that ``?refresh=true`` answers on the customers list.
+OPERATIONS_NOT_YET_EXACT = {("POST", "/api/data/transactions/"), ("GET", "/api/data/customers/")}
 
 
 @schema.parametrize()
@@ -198,7 +201,8 @@ def test_the_api_keeps_to_its_schema(case, seeded_owner):
         # invalid request accepted. Every other check still runs on the uploads.
         excluded.append(negative_data_rejection)
     headers = None if negated else {"Authorization": seeded_owner}
-    if case.operation.path.startswith(SCHEMA_NOT_YET_EXACT):
+    operation = (case.operation.method.upper(), case.operation.path)
+    if case.operation.path.startswith(SCHEMA_NOT_YET_EXACT) or operation in OPERATIONS_NOT_YET_EXACT:
         # Known gap (see SCHEMA_NOT_YET_EXACT): never a server error, the other checks not yet.
         response = case.call(headers=headers)
         assert response.status_code < 500, (case.operation.label, response.status_code, response.text[:500])
